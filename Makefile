@@ -1,0 +1,45 @@
+# claimdesk: `make run` starts the app with demo data; `make test` runs lint and the tests.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format migrate demo serve clean help
+
+help:
+	@echo "make run    - set up, load demo data, serve on http://$(HOST):$(PORT) (SQLite)"
+	@echo "make test   - ruff + pytest (DATABASE_URL selects PostgreSQL)"
+	@echo "make serve  - gunicorn with production settings (needs SECRET_KEY, DATABASE_URL)"
+
+# The virtualenv is rebuilt when the requirements change.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@interpreter=$$(scripts/find-python) || exit 1; \
+	  [ -x $(PY) ] || { echo "Creating $(VENV) with $$interpreter"; "$$interpreter" -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.installed
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py load_demo
+	@echo "claimdesk runs on http://$(HOST):$(PORT)/ - log in as annotator1 / annotator1-demo"
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+serve: $(VENV)/.installed
+	$(PY) manage.py collectstatic --no-input -v0
+	$(PY) manage.py migrate --no-input
+	$(VENV)/bin/gunicorn project.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

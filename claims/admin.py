@@ -1,0 +1,157 @@
+"""The Django admin: articles (with spreadsheet import), sources, statuses, annotations."""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.html import format_html
+from import_export.admin import ImportExportModelAdmin
+
+from claims import importing, services
+from claims.models import (
+    Annotation,
+    Article,
+    Sentence,
+    Source,
+    SourceAlias,
+    VerificationStatus,
+)
+from claims.resources import ArticleResource, record_from
+
+
+class SentenceInline(admin.TabularInline):
+    model = Sentence
+    fields = ("position", "kind", "start", "end", "text")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ArticleForm(forms.ModelForm):
+    class Meta:
+        model = Article
+        fields = ("title", "body", "published_on", "outlet", "url", "external_id")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The body is stored exactly as given: sentence offsets and the checksum depend on it.
+        if "body" in self.fields:  # read-only, so absent, on the change page
+            self.fields["body"].strip = False
+        if self.instance.pk is None:
+            self.fields["title"].required = False
+            self.fields["title"].help_text = "Leave empty to use the first sentence."
+
+    def clean_external_id(self):
+        return (self.cleaned_data.get("external_id") or "").strip() or None
+
+    def clean(self):
+        cleaned = super().clean()
+        body = cleaned.get("body")
+        if self.instance.pk is None and body:
+            twin = Article.objects.filter(checksum=importing.body_checksum(body)).first()
+            if twin is not None:
+                raise forms.ValidationError(
+                    f"This text is already imported as article #{twin.pk} ({twin.title!r})."
+                )
+        return cleaned
+
+
+@admin.register(Article)
+class ArticleAdmin(ImportExportModelAdmin):
+    resource_classes = [ArticleResource]
+    form = ArticleForm
+    list_display = (
+        "title",
+        "published_on",
+        "outlet",
+        "sentence_count",
+        "external_id",
+        "created_at",
+    )
+    list_filter = ("published_on", "outlet")
+    search_fields = ("title", "external_id", "outlet", "url")
+    date_hierarchy = "published_on"
+
+    def get_inlines(self, request, obj):
+        # Sentences exist only once the article is saved and segmented.
+        return [SentenceInline] if obj else []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_sentences=Count("sentences"))
+
+    @admin.display(description="sentences", ordering="_sentences")
+    def sentence_count(self, obj):
+        return obj._sentences
+
+    def get_readonly_fields(self, request, obj=None):
+        # Sentence offsets point into the body, so it cannot be edited once saved.
+        return ("body", "checksum", "created_at") if obj else ()
+
+    def get_fields(self, request, obj=None):
+        fields = ["title", "body", "published_on", "outlet", "url", "external_id"]
+        return [*fields, "checksum", "created_at"] if obj else fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+        else:
+            article, _ = services.article_upsert(record=record_from(obj))
+            obj.pk = article.pk
+
+
+class SourceAliasInline(admin.TabularInline):
+    model = SourceAlias
+    extra = 1
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "side", "status", "alias_list")
+    list_filter = ("status", "kind", "side")
+    search_fields = ("name", "aliases__alias", "description")
+    inlines = [SourceAliasInline]
+    raw_id_fields = ("merged_into",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("aliases")
+
+    @admin.display(description="aliases")
+    def alias_list(self, obj):
+        return ", ".join(alias.alias for alias in obj.aliases.all())
+
+
+@admin.register(VerificationStatus)
+class VerificationStatusAdmin(admin.ModelAdmin):
+    list_display = ("label", "code", "key", "swatch", "order", "is_active")
+    list_editable = ("order", "is_active")
+    ordering = ("order", "code")
+
+    @admin.display(description="colour")
+    def swatch(self, obj):
+        return format_html(
+            '<span style="background:{};color:#fff;padding:2px 8px;border-radius:3px">{}</span>',
+            obj.colour,
+            obj.colour,
+        )
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    """Read-only: labels change in the annotation workspace, where versions are checked."""
+
+    list_display = ("sentence", "annotator", "is_claim", "source", "status", "updated_at")
+    list_filter = ("is_claim", "status", "source__kind", "annotator")
+    search_fields = ("sentence__text", "note", "sentence__article__title")
+    list_select_related = ("sentence", "annotator", "source", "status")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,250 @@
+"""Parse article files (.txt, .jsonl, .csv) into validated records, naming the place of any error.
+
+Nothing here touches the database: a file is parsed and validated completely before
+`services.articles_import` writes anything, so a bad file imports nothing.
+"""
+
+import csv
+import datetime
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from claims import segmentation
+
+COLUMNS = ("title", "body", "published_on", "outlet", "url", "external_id")
+REQUIRED_COLUMNS = ("body",)
+FORMATS = (".txt", ".jsonl", ".csv")
+TITLE_MAX = 500
+TITLE_FROM_BODY_MAX = 200
+
+
+class ImportFileError(Exception):
+    """A file that cannot be imported; the message names the file, the place and the reason."""
+
+    def __init__(self, name: str, reason: str, *, line: int | None = None, row: int | None = None):
+        self.name, self.reason, self.line, self.row = name, reason, line, row
+        super().__init__(f"{place(name, line=line, row=row)}: {reason}")
+
+
+def place(name: str, *, line: int | None = None, row: int | None = None) -> str:
+    """Where in a file something is: "articles.csv, row 3, line 4"."""
+    parts = [name]
+    if row is not None:
+        parts.append(f"row {row}")
+    if line is not None:
+        parts.append(f"line {line}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    body: str
+    title: str = ""  # empty: the article's first sentence becomes its title
+    published_on: datetime.date | None = None
+    outlet: str = ""
+    url: str = ""
+    external_id: str | None = None
+    place: str = field(default="", compare=False)  # "file.csv, row 3" for error messages
+
+
+def body_checksum(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def title_from_body(body: str) -> str:
+    """The first sentence, shortened to a readable title."""
+    segments = [s for s in segmentation.segment(body) if s.kind == segmentation.SENTENCE]
+    text = " ".join((segments[0].text if segments else body.strip()).split())
+    if len(text) > TITLE_FROM_BODY_MAX:
+        text = text[: TITLE_FROM_BODY_MAX - 1].rsplit(" ", 1)[0] + "…"
+    return text
+
+
+def decode(name: str, data: bytes, *, max_bytes: int) -> str:
+    if len(data) > max_bytes:
+        raise ImportFileError(
+            name, f"file is {len(data):,} bytes; the limit is {max_bytes:,} bytes"
+        )
+    if not data.strip():
+        raise ImportFileError(name, "file is empty")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFileError(
+            name,
+            f"not UTF-8 text (invalid byte at offset {exc.start}); save it as UTF-8",
+            line=line,
+        ) from None
+
+
+def parse_file(path: Path, *, max_bytes: int) -> list[ArticleRecord]:
+    """Read and parse one file, choosing the parser by its extension."""
+    name = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ImportFileError(
+            name, f"unsupported file type {suffix or '(none)'!r}; use .txt, .jsonl or .csv"
+        )
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImportFileError(name, f"cannot read the file ({exc.strerror})") from None
+    if size > max_bytes:
+        raise ImportFileError(name, f"file is {size:,} bytes; the limit is {max_bytes:,} bytes")
+    return parse_bytes(name, suffix, path.read_bytes(), max_bytes=max_bytes)
+
+
+def parse_bytes(name: str, suffix: str, data: bytes, *, max_bytes: int) -> list[ArticleRecord]:
+    text = decode(name, data, max_bytes=max_bytes)
+    if suffix == ".txt":
+        return [parse_txt(name, text)]
+    if suffix == ".jsonl":
+        records = parse_jsonl(name, text)
+    else:
+        records = parse_csv(name, text)
+    check_unique_ids(name, records, unit="line" if suffix == ".jsonl" else "row")
+    return [record for _, record in records]
+
+
+def parse_txt(name: str, text: str) -> ArticleRecord:
+    try:
+        published_on, offset = segmentation.parse_header(text)
+    except segmentation.HeaderError as exc:
+        raise ImportFileError(name, str(exc), line=1) from None
+    if not text[offset:].strip():
+        raise ImportFileError(name, "the article has no text after the date header")
+    return ArticleRecord(body=text, published_on=published_on, place=name)
+
+
+def parse_jsonl(name: str, text: str) -> list[tuple[int, ArticleRecord]]:
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportFileError(name, f"invalid JSON ({exc.msg})", line=number) from None
+        if not isinstance(obj, dict):
+            raise ImportFileError(name, "each line must be a JSON object", line=number)
+        check_columns(name, obj.keys(), line=number)
+        records.append((number, build_record(name, obj, line=number)))
+    if not records:
+        raise ImportFileError(name, "file has no articles")
+    return records
+
+
+def parse_csv(name: str, text: str) -> list[tuple[int, ArticleRecord]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise ImportFileError(name, f"malformed CSV ({exc})", line=1) from None
+    check_columns(name, [h.strip() for h in header], line=1)
+    records = []
+    row_number = 0
+    try:
+        for row_number, row in enumerate(reader, start=1):
+            if None in row:
+                raise ImportFileError(
+                    name,
+                    "row has more cells than the header",
+                    row=row_number,
+                    line=reader.line_num,
+                )
+            values = {k.strip(): v for k, v in row.items() if v is not None}
+            records.append((row_number, build_record(name, values, row=row_number)))
+    except csv.Error as exc:
+        raise ImportFileError(name, f"malformed CSV ({exc})", line=reader.line_num) from None
+    if not records:
+        raise ImportFileError(name, "file has a header but no rows")
+    return records
+
+
+def check_columns(name: str, columns, *, line: int) -> None:
+    columns = set(columns)
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ImportFileError(
+            name,
+            f"missing column(s): {', '.join(missing)} (columns: {', '.join(COLUMNS)})",
+            line=line,
+        )
+    unknown = sorted(c for c in columns if c not in COLUMNS)
+    if unknown:
+        raise ImportFileError(
+            name,
+            f"unknown column(s): {', '.join(unknown)} (columns: {', '.join(COLUMNS)})",
+            line=line,
+        )
+
+
+def build_record(name: str, values: dict, *, line: int | None = None, row: int | None = None):
+    """Validate one row's values into a record."""
+
+    def fail(reason: str):
+        raise ImportFileError(name, reason, line=line, row=row)
+
+    def text(key: str) -> str:
+        value = values.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str | int):
+            fail(f"{key} must be text")
+        return str(value)
+
+    body = text("body")
+    if not body.strip():
+        fail("body is empty")
+    title = " ".join(text("title").split())
+    if len(title) > TITLE_MAX:
+        fail(f"title is {len(title)} characters; at most {TITLE_MAX}")
+    published_on = None
+    if date_text := text("published_on").strip():
+        try:
+            published_on = datetime.date.fromisoformat(date_text)
+        except ValueError:
+            fail(f"published_on {date_text!r} is not a valid date (YYYY-MM-DD)")
+    url = text("url").strip()
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            fail(f"url {url!r} is not a valid http(s) address")
+    external_id = text("external_id").strip() or None
+    if external_id and len(external_id) > 200:
+        fail("external_id is longer than 200 characters")
+    outlet = text("outlet").strip()
+    if len(outlet) > 200:
+        fail("outlet is longer than 200 characters")
+    return ArticleRecord(
+        title=title,
+        body=body,
+        published_on=published_on,
+        outlet=outlet,
+        url=url,
+        external_id=external_id,
+        place=place(name, line=line, row=row),
+    )
+
+
+def check_unique_ids(name: str, records: list[tuple[int, ArticleRecord]], *, unit: str) -> None:
+    seen: dict[str, int] = {}
+    for number, record in records:
+        if record.external_id is None:
+            continue
+        if record.external_id in seen:
+            raise ImportFileError(
+                name,
+                f"external_id {record.external_id!r} appears twice "
+                f"(first in {unit} {seen[record.external_id]})",
+                **{unit: number},
+            )
+        seen[record.external_id] = number

@@ -1,0 +1,34 @@
+"""Load the demo article, the starter source taxonomy and demo users (idempotent)."""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from claims import importing, services
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+DEMO_ARTICLE = DEMO_DIR / "000_4c1d6ae57306abb2.txt"
+DEMO_USERS = [
+    ("annotator1", "annotator1-demo", "annotator"),
+    ("annotator2", "annotator2-demo", "annotator"),
+    ("editor", "editor-demo", "editor"),
+    ("researcher", "researcher-demo", "researcher"),
+    ("admin", "admin-demo", "admin"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo article, source taxonomy and demo users. Safe to run again."
+
+    def handle(self, *args, **options):
+        for entry in json.loads((DEMO_DIR / "sources.json").read_text(encoding="utf-8")):
+            services.source_upsert(**entry)
+        records = importing.parse_file(DEMO_ARTICLE, max_bytes=settings.CLAIMDESK_MAX_IMPORT_BYTES)
+        outcomes = services.articles_import(records=records)
+        services.demo_users_ensure(users=DEMO_USERS)
+        self.stdout.write(f"Demo article: {', '.join(f'{n} {k}' for k, n in outcomes.items())}.")
+        self.stdout.write("Demo users (development only; passwords are public):")
+        for username, password, role in DEMO_USERS:
+            self.stdout.write(f"  {username:<11} {password:<17} {role}")

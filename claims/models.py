@@ -1,0 +1,263 @@
+"""The claimdesk data model: articles split into sentences, a source taxonomy, labels."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length, Lower
+
+
+class Article(models.Model):
+    title = models.CharField(max_length=500)
+    # The text exactly as imported; sentence offsets point into it, so it is never altered.
+    body = models.TextField()
+    published_on = models.DateField(null=True, blank=True)
+    outlet = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    # NULL, not "", when absent: the unique constraint must not treat absent ids as equal.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the body.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=Q(external_id__isnull=False),
+                name="article_external_id_unique",
+            ),
+            models.UniqueConstraint(fields=["checksum"], name="article_checksum_unique"),
+            models.CheckConstraint(
+                condition=~Q(external_id=""), name="article_external_id_null_not_blank"
+            ),
+            models.CheckConstraint(
+                condition=Q(checksum__regex=r"^[0-9a-f]{64}$"), name="article_checksum_sha256"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SentenceKind(models.TextChoices):
+    SENTENCE = "sentence", "Sentence"
+    CREDIT = "credit", "Credit / boilerplate"
+
+
+class AttributionType(models.TextChoices):
+    DIRECT_QUOTE = "direct_quote", "Direct quote"
+    PARAPHRASE = "paraphrase", "Paraphrase"
+    UNNAMED = "unnamed", "Unnamed / anonymous source"
+    NONE = "none", "No attribution"
+
+
+class SourceKind(models.TextChoices):
+    GOVERNMENT = "government", "Ministry / government"
+    MILITARY = "military", "Military"
+    EMERGENCY = "emergency", "Emergency service"
+    HEAD_OF_STATE = "head_of_state", "Head of state or office"
+    UNNAMED_OFFICIALS = "unnamed_officials", "Unnamed officials"
+    MEDIA = "media", "Media or news agency"
+    SOCIAL_MEDIA = "social_media", "Social media"
+    INTERNATIONAL = "international", "International organisation or NGO"
+    INDIVIDUAL = "individual", "Individual"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class SentenceQuerySet(models.QuerySet):
+    def annotatable(self):
+        return self.filter(kind=Sentence.Kind.SENTENCE)
+
+
+class Sentence(models.Model):
+    Kind = SentenceKind
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="sentences")
+    position = models.PositiveIntegerField()
+    start = models.PositiveIntegerField(help_text="Offset of the first character in the body.")
+    end = models.PositiveIntegerField(help_text="Offset just past the last character.")
+    text = models.TextField()
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SENTENCE)
+
+    objects = SentenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "position"], name="sentence_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="sentence_end_after_start"
+            ),
+            # body[start:end] == text implies the text is exactly end - start characters long.
+            models.CheckConstraint(
+                condition=Q(end=F("start") + Length("text")), name="sentence_text_matches_offsets"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=SentenceKind.values), name="sentence_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id}#{self.position}: {self.text[:60]}"
+
+    @property
+    def is_annotatable(self) -> bool:
+        return self.kind == self.Kind.SENTENCE
+
+
+class Source(models.Model):
+    Kind = SourceKind
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PENDING = "pending", "Pending approval"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=32, choices=SourceKind.choices, default=SourceKind.UNKNOWN)
+    side = models.CharField(
+        max_length=100, blank=True, help_text="Side or country, e.g. Russia, Ukraine, Poland."
+    )
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_sources"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="source_name_ci_unique"),
+            models.CheckConstraint(condition=~Q(name=""), name="source_name_not_blank"),
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values), name="source_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "pending"]), name="source_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("id")), name="source_not_merged_into_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE and self.merged_into_id is None
+
+
+class SourceAlias(models.Model):
+    """Another name a text uses for a source ("Russia's Defence Ministry", "Russian MoD")."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["alias"]
+        verbose_name_plural = "source aliases"
+        constraints = [
+            # One alias names one source, so matching an alias is never ambiguous.
+            models.UniqueConstraint(Lower("alias"), name="source_alias_ci_unique"),
+            models.CheckConstraint(condition=~Q(alias=""), name="source_alias_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.alias
+
+
+class VerificationStatus(models.Model):
+    code = models.SlugField(max_length=32, unique=True)
+    label = models.CharField(max_length=100)
+    guideline = models.TextField(blank=True, help_text="When to choose this status.")
+    order = models.PositiveSmallIntegerField(default=0)
+    key = models.CharField(
+        max_length=1, null=True, blank=True, unique=True, help_text="Keyboard key, 1 to 9."
+    )
+    colour = models.CharField(max_length=7, default="#6b7280", help_text="Hex colour, #rrggbb.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name_plural = "verification statuses"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(key__isnull=True) | Q(key__in=list("123456789")),
+                name="status_key_is_digit",
+            ),
+            models.CheckConstraint(
+                condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$"), name="status_colour_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Annotation(models.Model):
+    """One annotator's label for one sentence."""
+
+    AttributionType = AttributionType
+
+    # PROTECT: deleting an article or a source must never silently delete labels.
+    sentence = models.ForeignKey(Sentence, on_delete=models.PROTECT, related_name="annotations")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations"
+    )
+    is_claim = models.BooleanField()
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="annotations"
+    )
+    attribution_type = models.CharField(max_length=16, choices=AttributionType.choices, blank=True)
+    status = models.ForeignKey(
+        VerificationStatus,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="annotations",
+    )
+    # The claim's span inside the sentence text, as offsets relative to the sentence.
+    span_start = models.PositiveIntegerField(null=True, blank=True)
+    span_end = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    evidence_url = models.URLField(max_length=1000, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sentence", "annotator"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sentence", "annotator"], name="annotation_one_per_annotator"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_claim=False) | Q(status__isnull=False),
+                name="annotation_claim_has_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_claim=True)
+                | Q(source__isnull=True, status__isnull=True, attribution_type=""),
+                name="annotation_non_claim_unlabelled",
+            ),
+            models.CheckConstraint(
+                condition=Q(span_start__isnull=True, span_end__isnull=True)
+                | Q(span_start__isnull=False, span_end__gt=F("span_start")),
+                name="annotation_span_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(attribution_type__in=["", *AttributionType.values]),
+                name="annotation_attribution_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="annotation_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sentence_id} by {self.annotator_id}"

@@ -1,0 +1,289 @@
+"""Sentence segmentation: exact offsets, the news rules, the seed article and the gold set."""
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from bench.segmentation_compare import load_gold, score
+from claims.segmentation import CREDIT, SENTENCE, HeaderError, Segment, parse_header, segment
+
+SEED = Path(__file__).resolve().parent.parent / "claims" / "demo" / "000_4c1d6ae57306abb2.txt"
+GOLD = load_gold()
+
+
+def texts(body: str) -> list[str]:
+    return [s.text for s in segment(body)]
+
+
+def assert_well_formed(body: str, segments: list[Segment]) -> None:
+    previous_end = 0
+    for s in segments:
+        assert body[s.start : s.end] == s.text
+        assert s.text and s.text == s.text.strip()
+        assert s.start >= previous_end
+        assert "\n" not in s.text and "\r" not in s.text
+        assert s.kind in (SENTENCE, CREDIT)
+        previous_end = s.end
+
+
+# --- offsets and shape ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("doc", GOLD, ids=lambda d: d.id)
+def test_gold_segments_round_trip_to_exact_offsets(doc):
+    assert_well_formed(doc.text, segment(doc.text))
+
+
+def test_seed_segments_round_trip_to_exact_offsets():
+    body = SEED.read_text(encoding="utf-8")
+    assert_well_formed(body, segment(body))
+
+
+@pytest.mark.parametrize("body", ["", " ", "\n\n", " \t\r\n  \n"])
+def test_empty_or_whitespace_body_gives_no_segments(body):
+    assert segment(body) == []
+
+
+def test_header_only_body_gives_no_segments():
+    assert segment("date 2023-12-30\n\n") == []
+
+
+# --- gold set ------------------------------------------------------------------------------
+
+
+def test_gold_set_exact_span_f1_is_at_least_098():
+    predicted, expected = [], []
+    for i, doc in enumerate(GOLD):
+        predicted += [(i, s.start, s.end) for s in segment(doc.text)]
+        expected += [(i, *span) for span in doc.spans]
+    assert score(predicted, expected).f1 >= 0.98
+
+
+def test_gold_credits_are_found_with_credit_kind():
+    expected = {
+        (d.id, span) for d in GOLD for span, k in zip(d.spans, d.kinds, strict=True) if k == CREDIT
+    }
+    found = {(d.id, (s.start, s.end)) for d in GOLD for s in segment(d.text) if s.kind == CREDIT}
+    assert expected and found == expected
+
+
+# --- seed article --------------------------------------------------------------------------
+
+
+def test_seed_first_segment_is_the_first_sentence_not_the_header():
+    body = SEED.read_text(encoding="utf-8")
+    first = segment(body)[0]
+    assert first.text.startswith("Russia has vowed retaliation")
+    assert first.kind == SENTENCE
+    assert all("date 2023-12-30" not in s.text for s in segment(body))
+
+
+def test_seed_has_credit_ap_twice_as_credit_segments():
+    body = SEED.read_text(encoding="utf-8")
+    credits = [s.text for s in segment(body) if s.kind == CREDIT]
+    assert credits == ["Credit: AP", "Credit: AP"]
+    assert all("Credit:" not in s.text for s in segment(body) if s.kind == SENTENCE)
+
+
+def test_seed_ordash_quote_and_attribution_is_one_sentence():
+    body = SEED.read_text(encoding="utf-8")
+    last = segment(body)[-1]
+    assert last.text.startswith("Speaking to Russian state news agency RIA Novosti")
+    assert last.text.endswith('because these accusations are unsubstantiated."')
+
+
+# --- parse_header --------------------------------------------------------------------------
+
+
+def test_parse_header_returns_date_and_offset_of_following_text():
+    body = " date 2023-12-30 Russia has vowed retaliation."
+    date, offset = parse_header(body)
+    assert date == datetime.date(2023, 12, 30)
+    assert body[offset:] == "Russia has vowed retaliation."
+
+
+def test_parse_header_absent_returns_none_and_zero():
+    assert parse_header("Russia has vowed retaliation.") == (None, 0)
+    assert parse_header("date of the attack is unknown.") == (None, 0)
+    assert parse_header("") == (None, 0)
+
+
+@pytest.mark.parametrize("raw", ["2023-13-45", "2023-02-30", "2023-1-5"])
+def test_parse_header_invalid_date_raises_actionable_error(raw):
+    with pytest.raises(HeaderError, match=f"invalid date '{raw}' in the 'date YYYY-MM-DD'"):
+        parse_header(f"date {raw} Russia has vowed retaliation.")
+
+
+def test_segment_propagates_header_error():
+    with pytest.raises(HeaderError):
+        segment("date 2023-13-45 Text.")
+
+
+# --- news rules, one by one ----------------------------------------------------------------
+
+
+def test_date_header_is_metadata_and_offsets_stay_in_original_body():
+    body = " date 2023-12-30 Russia has vowed retaliation. It said so."
+    segments = segment(body)
+    assert [s.text for s in segments] == ["Russia has vowed retaliation.", "It said so."]
+    assert segments[0].start == body.index("Russia")
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        "Credit: AP",
+        "Photo: Reuters",
+        "Credit: Getty Images",
+        "(AP Photo/John Doe)",
+        "Photograph: Anatolii Stepanov/AFP/Getty Images",
+        "Image: EPA",
+        "Picture: PA Media",
+    ],
+)
+def test_glued_photo_credit_becomes_its_own_credit_segment(credit):
+    body = f"Authorities say the strike injured 108 others. {credit}"
+    segments = segment(body)
+    assert [(s.text, s.kind) for s in segments] == [
+        ("Authorities say the strike injured 108 others.", SENTENCE),
+        (credit, CREDIT),
+    ]
+
+
+def test_photo_credit_on_its_own_line_is_a_credit_segment():
+    body = "Zelenskyy addresses lawmakers.\nCredit: AP\nThe visit was his first."
+    assert [s.kind for s in segment(body)] == [SENTENCE, CREDIT, SENTENCE]
+
+
+def test_words_like_credit_without_a_label_colon_stay_sentences():
+    body = "Credit card payments were suspended. The credit agency cut the rating."
+    assert [s.kind for s in segment(body)] == [SENTENCE, SENTENCE]
+
+
+def test_sentences_never_cross_a_blank_line_or_single_newline():
+    body = "The attack began after midnight\n\nSirens sounded for hours\nResidents hid."
+    assert texts(body) == [
+        "The attack began after midnight",
+        "Sirens sounded for hours",
+        "Residents hid.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        '"We will respond," he said.',
+        '"This crime will not go unpunished," the ministry said.',
+        '"Is this war?" she asked.',
+        "“Get down!” the soldier shouted.",
+        "\u2018It is a disaster,\u2019 the governor told reporters.",
+    ],
+)
+def test_quote_followed_by_attribution_stays_one_sentence(sentence):
+    assert texts(f"{sentence} Nobody answered.") == [sentence, "Nobody answered."]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The U.S. and the U.K. backed the U.N. resolution.",
+        "Gen. Valerii Zaluzhnyi met Lt. Col. Andrii Kovalenko and Maj. Gen. Kyrylo Budanov.",
+        "Talks are set for Jan. 15 and Feb. 3, not Sept. 12.",
+        "Protesters gathered outside No. 10 Downing St. on Saturday.",
+        "Dr. Melnyk said Mr. Sokolov and Mrs. Sokolova visited St. Michael's.",
+        "The blast came at 4.30 a.m. local time and again at 6 p.m. on Jan. 3.",
+        "Tanks, drones, etc. will arrive by spring.",
+        "The U.K. Ministry of Defence issued its update.",
+    ],
+)
+def test_abbreviations_never_split(sentence):
+    assert texts(sentence) == [sentence]
+
+
+def test_abbreviation_at_sentence_end_splits_before_a_new_sentence():
+    assert texts("The drone struck at 11 p.m. Two people were hurt.") == [
+        "The drone struck at 11 p.m.",
+        "Two people were hurt.",
+    ]
+    assert texts("Her family moved to the U.S. She was 12.") == [
+        "Her family moved to the U.S.",
+        "She was 12.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "John F. Kennedy faced a similar crisis.",
+        "The novels of J.R.R. Tolkien were popular.",
+        "The H. G. Wells report was published.",
+    ],
+)
+def test_initials_never_split(sentence):
+    assert texts(sentence) == [sentence]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["About 3.5 million people fled.", "The package is worth $1.2bn.", "It fell to 101.5 today."],
+)
+def test_decimals_never_split(sentence):
+    assert texts(sentence) == [sentence]
+
+
+def test_mid_sentence_ellipsis_never_splits_but_final_one_does():
+    assert texts("The talks ... broke down. “We waited… and waited,” she said.") == [
+        "The talks ... broke down.",
+        "“We waited… and waited,” she said.",
+    ]
+    assert texts("He paused... Then he left.") == ["He paused...", "Then he left."]
+
+
+def test_curly_quotes_behave_like_straight_quotes():
+    straight = '"Is this war?" she asked. "We just wait." Nobody came.'
+    curly = "“Is this war?” she asked. “We just wait.” Nobody came."
+    assert [(s.start, s.end) for s in segment(straight)] == [
+        (s.start, s.end) for s in segment(curly)
+    ]
+    assert len(segment(curly)) == 3
+
+
+def test_sentence_ending_in_a_quote_after_colon_ends_at_the_closing_quote():
+    body = 'The minister said: "We will not give any explanations." Reporters left.'
+    assert texts(body) == [
+        'The minister said: "We will not give any explanations."',
+        "Reporters left.",
+    ]
+
+
+def test_several_sentences_inside_one_quote_are_split():
+    body = '"We are ready. We will fight," the commander said.'
+    assert texts(body) == ['"We are ready.', 'We will fight," the commander said.']
+
+
+def test_sentences_starting_with_digit_or_lowercase_are_split_off():
+    assert texts("The toll rose to 39. 3 of them were children.") == [
+        "The toll rose to 39.",
+        "3 of them were children.",
+    ]
+    assert texts("Footage showed the impact. eBay removed the listings.") == [
+        "Footage showed the impact.",
+        "eBay removed the listings.",
+    ]
+
+
+def test_urls_and_emails_never_split():
+    body = "See https://www.mil.gov.ua/news/a.html or mail news.desk@bbc.co.uk now. It is long."
+    assert texts(body) == [
+        "See https://www.mil.gov.ua/news/a.html or mail news.desk@bbc.co.uk now.",
+        "It is long.",
+    ]
+
+
+def test_numbered_list_item_keeps_its_number():
+    assert texts("Key points:\n1. Grain exports resume.\n2. Ships are monitored.") == [
+        "Key points:",
+        "1. Grain exports resume.",
+        "2. Ships are monitored.",
+    ]

@@ -1,0 +1,52 @@
+"""Settings come from the environment; production refuses to start without a secret key."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_settings(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "project.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_without_secret_key_refuses_to_start():
+    result = run_settings({"DEBUG": "0"}, "pass")
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_debug_uses_development_key_and_sqlite_by_default():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SECRET_KEY == s.DEV_SECRET_KEY, s.DATABASES['default']['ENGINE'])"
+    )
+    result = run_settings({"DEBUG": "1"}, code)
+    assert result.stdout.split() == ["True", "django.db.backends.sqlite3"], result.stderr
+
+
+def test_database_url_selects_postgresql():
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'])"
+    env = {"SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u@127.0.0.1:5432/claimdesk"}
+    result = run_settings(env, code)
+    assert result.stdout.strip() == "django.db.backends.postgresql", result.stderr
+
+
+def test_wsgi_application_loads_for_gunicorn():
+    result = run_settings(
+        {"SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "example.org"},
+        "from project.wsgi import application; print(type(application).__name__)",
+    )
+    assert result.stdout.strip() == "WSGIHandler", result.stderr
