@@ -1,7 +1,9 @@
 """The Django admin: articles (with spreadsheet import), sources, statuses, annotations."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
@@ -10,12 +12,14 @@ from claims import importing, services
 from claims.models import (
     Annotation,
     Article,
+    Assignment,
     Sentence,
     Source,
     SourceAlias,
     VerificationStatus,
 )
 from claims.resources import ArticleResource, record_from
+from claims.roles import ANNOTATOR
 
 
 class SentenceInline(admin.TabularInline):
@@ -94,6 +98,20 @@ class ArticleAdmin(ImportExportModelAdmin):
         fields = ["title", "body", "published_on", "outlet", "url", "external_id"]
         return [*fields, "checksum", "created_at"] if obj else fields
 
+    actions = ["assign_to_annotators"]
+
+    @admin.action(description="Assign to 2 annotators each (least-loaded first)")
+    def assign_to_annotators(self, request, queryset):
+        annotators = User.objects.filter(groups__name=ANNOTATOR, is_active=True)
+        try:
+            created = services.assignments_create(
+                articles=queryset, annotators=annotators, assigned_by=request.user
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(request, f"Created {len(created)} assignment(s).")
+
     def save_model(self, request, obj, form, change):
         if change:
             obj.save()
@@ -109,11 +127,30 @@ class SourceAliasInline(admin.TabularInline):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "side", "status", "alias_list")
+    list_display = ("name", "kind", "side", "status", "merged_into", "proposed_by", "alias_list")
     list_filter = ("status", "kind", "side")
     search_fields = ("name", "aliases__alias", "description")
     inlines = [SourceAliasInline]
     raw_id_fields = ("merged_into",)
+    readonly_fields = ("proposed_by",)
+    actions = ["approve"]
+
+    @admin.action(description="Approve selected pending sources")
+    def approve(self, request, queryset):
+        for source in queryset.filter(status=Source.Status.PENDING):
+            services.source_approve(source=source)
+        self.message_user(request, "Approved.")
+
+    def save_model(self, request, obj, form, change):
+        # Setting "merged into" merges: labels are re-pointed and the old name kept as an alias.
+        into = obj.merged_into
+        if change and into is not None and "merged_into" in form.changed_data:
+            obj.merged_into = None
+            obj.save()
+            moved = services.source_merge(source=obj, into=into)
+            self.message_user(request, f"Merged into {into.name}; {moved} label(s) re-pointed.")
+        else:
+            obj.save()
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("aliases")
@@ -155,3 +192,12 @@ class AnnotationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ("article", "annotator", "assigned_by", "created_at", "completed_at")
+    list_filter = ("annotator", "completed_at")
+    search_fields = ("article__title", "annotator__username")
+    list_select_related = ("article", "annotator", "assigned_by")
+    raw_id_fields = ("article",)

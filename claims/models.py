@@ -79,6 +79,20 @@ class Sentence(models.Model):
     end = models.PositiveIntegerField(help_text="Offset just past the last character.")
     text = models.TextField()
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SENTENCE)
+    # The suggestion computed from attribution cues (claims.attribution), stored so that
+    # pages and saves need no per-request analysis; refreshed when the taxonomy changes.
+    suggested_source = models.ForeignKey(
+        "Source", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    suggested_attribution = models.CharField(
+        max_length=16, choices=AttributionType.choices, blank=True
+    )
+    suggested_status = models.ForeignKey(
+        "VerificationStatus", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    suggested_is_claim = models.BooleanField(default=False)
+    cue_start = models.PositiveIntegerField(null=True, blank=True)
+    cue_end = models.PositiveIntegerField(null=True, blank=True)
 
     objects = SentenceQuerySet.as_manager()
 
@@ -98,6 +112,11 @@ class Sentence(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=SentenceKind.values), name="sentence_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(cue_start__isnull=True, cue_end__isnull=True)
+                | Q(cue_start__isnull=False, cue_end__gt=F("cue_start")),
+                name="sentence_cue_span_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -106,6 +125,17 @@ class Sentence(models.Model):
     @property
     def is_annotatable(self) -> bool:
         return self.kind == self.Kind.SENTENCE
+
+    @property
+    def cue_parts(self) -> tuple[str, str, str]:
+        """The text split around the suggested attribution cue: (before, cue, after)."""
+        if self.cue_start is None:
+            return self.text, "", ""
+        return (
+            self.text[: self.cue_start],
+            self.text[self.cue_start : self.cue_end],
+            self.text[self.cue_end :],
+        )
 
 
 class Source(models.Model):
@@ -124,6 +154,13 @@ class Source(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_sources"
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposed_sources",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -224,6 +261,10 @@ class Annotation(models.Model):
     # The claim's span inside the sentence text, as offsets relative to the sentence.
     span_start = models.PositiveIntegerField(null=True, blank=True)
     span_end = models.PositiveIntegerField(null=True, blank=True)
+    # The suggestion the annotator started from, so suggestion accuracy can be measured.
+    suggested_source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.TextField(blank=True)
     evidence_url = models.URLField(max_length=1000, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -261,3 +302,62 @@ class Annotation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sentence_id} by {self.annotator_id}"
+
+
+class Assignment(models.Model):
+    """An article in an annotator's queue."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "annotator"], name="assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} → {self.annotator_id}"
+
+
+class AnnotationEvent(models.Model):
+    """One change to a label, with the values before and after: the history, and what undo uses."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        UNDONE = "undone", "Undone"
+
+    sentence = models.ForeignKey(Sentence, on_delete=models.PROTECT, related_name="events")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotation_events"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["annotator", "-id"], name="event_annotator_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["created", "updated", "undone"]), name="event_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.sentence_id} by {self.actor_id}"

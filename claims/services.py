@@ -1,17 +1,28 @@
 """Writes: every change to claimdesk's data goes through a function here."""
 
 import enum
+import itertools
 from collections import Counter
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Count
 
-from claims import segmentation
+from claims import attribution, segmentation, selectors
 from claims.importing import ArticleRecord, body_checksum, title_from_body
-from claims.models import Annotation, Article, Sentence, Source, SourceAlias
+from claims.models import (
+    Annotation,
+    AnnotationEvent,
+    Article,
+    Assignment,
+    Sentence,
+    Source,
+    SourceAlias,
+    VerificationStatus,
+)
 
 
 class ImportOutcome(enum.StrEnum):
@@ -20,10 +31,12 @@ class ImportOutcome(enum.StrEnum):
     UNCHANGED = "unchanged"
 
 
-def article_segment(*, article: Article) -> list[Sentence]:
-    """(Re)build an article's sentences from its body. The caller holds the transaction."""
+def article_segment(
+    *, article: Article, matcher: attribution.SourceMatcher | None = None
+) -> list[Sentence]:
+    """(Re)build an article's sentences and their suggestions. The caller holds the transaction."""
     article.sentences.all().delete()
-    return Sentence.objects.bulk_create(
+    sentences = Sentence.objects.bulk_create(
         Sentence(
             article=article,
             position=position,
@@ -34,6 +47,8 @@ def article_segment(*, article: Article) -> list[Sentence]:
         )
         for position, segment in enumerate(segmentation.segment(article.body))
     )
+    article_suggest(article=article, matcher=matcher)
+    return sentences
 
 
 def _find_existing(record: ArticleRecord, checksum: str) -> Article | None:
@@ -52,7 +67,9 @@ def _find_existing(record: ArticleRecord, checksum: str) -> Article | None:
     return article
 
 
-def article_upsert(*, record: ArticleRecord) -> tuple[Article, ImportOutcome]:
+def article_upsert(
+    *, record: ArticleRecord, matcher: attribution.SourceMatcher | None = None
+) -> tuple[Article, ImportOutcome]:
     """Create the article, update it, or leave it: never a duplicate, never orphaned labels.
 
     An article is the same article when its external_id matches, or, without one, when its
@@ -71,7 +88,7 @@ def article_upsert(*, record: ArticleRecord) -> tuple[Article, ImportOutcome]:
                 external_id=record.external_id,
                 checksum=checksum,
             )
-            article_segment(article=article)
+            article_segment(article=article, matcher=matcher)
             return article, ImportOutcome.CREATED
 
         changed = []
@@ -88,7 +105,7 @@ def article_upsert(*, record: ArticleRecord) -> tuple[Article, ImportOutcome]:
             return article, ImportOutcome.UNCHANGED
         article.save(update_fields=[*changed, "updated_at"])
         if "body" in changed:
-            article_segment(article=article)
+            article_segment(article=article, matcher=matcher)
         return article, ImportOutcome.UPDATED
 
 
@@ -109,10 +126,11 @@ def _check_body_replaceable(article: Article, checksum: str) -> None:
 def articles_import(*, records: Iterable[ArticleRecord]) -> Counter[ImportOutcome]:
     """Import a batch of records all or nothing; a ValidationError names the failing record."""
     outcomes: Counter[ImportOutcome] = Counter()
+    matcher = source_matcher()
     with transaction.atomic():
         for record in records:
             try:
-                _, outcome = article_upsert(record=record)
+                _, outcome = article_upsert(record=record, matcher=matcher)
             except ValidationError as exc:
                 where = f"{record.place}: " if record.place else ""
                 raise ValidationError(f"{where}{'; '.join(exc.messages)}") from None
@@ -151,3 +169,288 @@ def demo_users_ensure(*, users: Iterable[tuple[str, str, str]]) -> None:
             user.save()
             if role != "admin":
                 user.groups.add(Group.objects.get(name=role))
+
+
+# --- suggestions ---------------------------------------------------------------------------
+
+
+def article_suggest(*, article: Article, matcher: attribution.SourceMatcher | None = None) -> None:
+    """Store an attribution suggestion on each annotatable sentence of the article."""
+    matcher = matcher or source_matcher()
+    sentences = list(article.sentences.annotatable().order_by("position"))
+    breaks = {
+        i
+        for i, (prev, cur) in enumerate(itertools.pairwise(sentences), start=1)
+        if "\n" in article.body[prev.end : cur.start]
+    }
+    suggestions = matcher.suggest([s.text for s in sentences], paragraph_breaks=breaks)
+    hint = attribution.status_hint(article.body)
+    status = VerificationStatus.objects.filter(code=hint).first() if hint else None
+    for sentence, suggestion in zip(sentences, suggestions, strict=True):
+        sentence.suggested_source_id = suggestion.source_id
+        sentence.suggested_attribution = suggestion.attribution_type if suggestion.is_claim else ""
+        sentence.suggested_is_claim = suggestion.is_claim
+        sentence.suggested_status = status if suggestion.is_claim else None
+        start = sentence.text.find(suggestion.cue) if suggestion.cue else -1
+        sentence.cue_start, sentence.cue_end = (
+            (start, start + len(suggestion.cue)) if start >= 0 else (None, None)
+        )
+    Sentence.objects.bulk_update(
+        sentences,
+        [
+            "suggested_source",
+            "suggested_attribution",
+            "suggested_is_claim",
+            "suggested_status",
+            "cue_start",
+            "cue_end",
+        ],
+        batch_size=500,
+    )
+
+
+def source_matcher() -> attribution.SourceMatcher:
+    sources = Source.objects.filter(merged_into=None).prefetch_related("aliases")
+    return attribution.SourceMatcher(
+        attribution.SourceEntry(
+            id=s.pk, name=s.name, kind=s.kind, aliases=tuple(a.alias for a in s.aliases.all())
+        )
+        for s in sources
+        if s.status == Source.Status.ACTIVE
+    )
+
+
+def suggestions_refresh(*, articles: Iterable[Article] | None = None) -> int:
+    """Recompute suggestions (after the taxonomy changed); returns the number of articles."""
+    matcher = source_matcher()
+    count = 0
+    for article in articles if articles is not None else Article.objects.iterator():
+        with transaction.atomic():
+            article_suggest(article=article, matcher=matcher)
+        count += 1
+    return count
+
+
+# --- assignments ---------------------------------------------------------------------------
+
+
+def assignments_create(
+    *, articles: Iterable[Article], annotators: Iterable[User], overlap: int = 2, assigned_by=None
+) -> list[Assignment]:
+    """Give each article to `overlap` annotators, least-loaded first (open assignments)."""
+    annotators = list(annotators)
+    if overlap < 1:
+        raise ValidationError("Each article needs at least one annotator.")
+    if overlap > len(annotators):
+        raise ValidationError(
+            f"An overlap of {overlap} needs at least {overlap} annotators; "
+            f"{len(annotators)} chosen."
+        )
+    with transaction.atomic():
+        open_load = dict.fromkeys((a.pk for a in annotators), 0)
+        for row in (
+            Assignment.objects.filter(annotator__in=annotators, completed_at=None)
+            .values("annotator")
+            .annotate(n=Count("id"))
+        ):
+            open_load[row["annotator"]] = row["n"]
+        created = []
+        for article in articles:
+            have = set(article.assignments.values_list("annotator_id", flat=True))
+            candidates = sorted(
+                (a for a in annotators if a.pk not in have),
+                key=lambda a: (open_load[a.pk], a.username),
+            )
+            for annotator in candidates[: max(0, overlap - len(have))]:
+                created.append(
+                    Assignment(article=article, annotator=annotator, assigned_by=assigned_by)
+                )
+                open_load[annotator.pk] += 1
+        return Assignment.objects.bulk_create(created)
+
+
+# --- annotations ---------------------------------------------------------------------------
+
+LABEL_FIELDS = (
+    "is_claim",
+    "source_id",
+    "attribution_type",
+    "status_id",
+    "span_start",
+    "span_end",
+    "note",
+    "evidence_url",
+)
+
+
+class AnnotationConflict(Exception):
+    """The label changed since the annotator loaded it; nothing was overwritten."""
+
+    def __init__(self, current: Annotation | None):
+        self.current = current
+        super().__init__("This label was changed elsewhere since you opened it.")
+
+
+def label_snapshot(annotation: Annotation | None) -> dict | None:
+    if annotation is None:
+        return None
+    return {field: getattr(annotation, field) for field in LABEL_FIELDS}
+
+
+def annotation_save(
+    *, sentence: Sentence, annotator: User, label: dict, expected_version: int
+) -> Annotation:
+    """Save one annotator's label for a sentence, refusing to overwrite a newer one.
+
+    `expected_version` is the version the annotator's form was built from (0: no label yet).
+    Re-sending the same label (a double submit) changes nothing and is not a conflict.
+    """
+    if not sentence.is_annotatable:
+        raise ValidationError("Credits and boilerplate are not annotated.")
+    label = clean_label(sentence, label)
+    with transaction.atomic():
+        current = (
+            Annotation.objects.select_for_update()
+            .filter(sentence=sentence, annotator=annotator)
+            .first()
+        )
+        before = label_snapshot(current)
+        if before == label:
+            return current
+        if (current.version if current else 0) != expected_version:
+            raise AnnotationConflict(current)
+        if current is None:
+            current = Annotation(sentence=sentence, annotator=annotator, version=1)
+            action = AnnotationEvent.Action.CREATED
+        else:
+            current.version += 1
+            action = AnnotationEvent.Action.UPDATED
+        for field, value in label.items():
+            setattr(current, field, value)
+        current.suggested_source_id = sentence.suggested_source_id
+        try:
+            with transaction.atomic():
+                current.save()
+        except IntegrityError:
+            # Another request created the label between our read and write.
+            raise AnnotationConflict(
+                Annotation.objects.filter(sentence=sentence, annotator=annotator).first()
+            ) from None
+        AnnotationEvent.objects.create(
+            sentence=sentence,
+            annotator=annotator,
+            actor=annotator,
+            action=action,
+            before=before,
+            after=label,
+        )
+        return current
+
+
+def clean_label(sentence: Sentence, label: dict) -> dict:
+    """Normalise a label so that it satisfies the database constraints, or explain why not."""
+    label = {field: label.get(field) for field in LABEL_FIELDS}
+    label["note"] = (label["note"] or "").strip()
+    label["evidence_url"] = (label["evidence_url"] or "").strip()
+    label["attribution_type"] = label["attribution_type"] or ""
+    if not label["is_claim"]:
+        label.update(is_claim=False, source_id=None, status_id=None, attribution_type="")
+        label.update(span_start=None, span_end=None)
+        return label
+    if label["status_id"] is None:
+        raise ValidationError("A claim needs a verification status.")
+    start, end = label["span_start"], label["span_end"]
+    if (start is None) != (end is None):
+        raise ValidationError("A claim span needs both a start and an end.")
+    if start is not None and not 0 <= start < end <= len(sentence.text):
+        raise ValidationError("The claim span must lie inside the sentence.")
+    return label
+
+
+def annotation_undo(*, annotator: User, article: Article | None = None) -> AnnotationEvent | None:
+    """Undo the annotator's most recent label change (in the article, if given)."""
+    with transaction.atomic():
+        events = AnnotationEvent.objects.select_for_update().filter(
+            annotator=annotator,
+            actor=annotator,
+            undone=False,
+            action__in=[AnnotationEvent.Action.CREATED, AnnotationEvent.Action.UPDATED],
+        )
+        if article is not None:
+            events = events.filter(sentence__article=article)
+        event = events.order_by("-id").select_related("sentence").first()
+        if event is None:
+            return None
+        current = (
+            Annotation.objects.select_for_update()
+            .filter(sentence=event.sentence, annotator=annotator)
+            .first()
+        )
+        if label_snapshot(current) != event.after:
+            raise AnnotationConflict(current)  # changed since (e.g. by review): keep it
+        if event.before is None:
+            current.delete()
+        else:
+            for field, value in event.before.items():
+                setattr(current, field, value)
+            current.version += 1
+            current.save()
+        event.undone = True
+        event.save(update_fields=["undone"])
+        AnnotationEvent.objects.create(
+            sentence=event.sentence,
+            annotator=annotator,
+            actor=annotator,
+            action=AnnotationEvent.Action.UNDONE,
+            before=event.after,
+            after=event.before,
+        )
+        return event
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def source_propose(*, name: str, kind: str, side: str, proposed_by: User) -> Source:
+    """An annotator's new source: pending until an editor approves or merges it."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError("Give the source a name.")
+    existing = selectors.resolve_source_name(name, user=proposed_by)
+    if existing is not None:
+        raise ValidationError(f"{name!r} already exists as {existing.name!r}; choose it instead.")
+    source = Source(
+        name=name,
+        kind=kind,
+        side=side.strip(),
+        status=Source.Status.PENDING,
+        proposed_by=proposed_by,
+    )
+    source.full_clean()
+    source.save()
+    return source
+
+
+def source_approve(*, source: Source) -> Source:
+    source.status = Source.Status.ACTIVE
+    source.save(update_fields=["status", "updated_at"])
+    return source
+
+
+def source_merge(*, source: Source, into: Source) -> int:
+    """Merge `source` into `into`: labels re-pointed, the old name and aliases kept as aliases."""
+    if source.pk == into.pk:
+        raise ValidationError("A source cannot be merged into itself.")
+    if into.merged_into_id is not None:
+        raise ValidationError(f"{into.name!r} was itself merged; merge into {into.merged_into}.")
+    with transaction.atomic():
+        moved = Annotation.objects.filter(source=source).update(source=into)
+        Sentence.objects.filter(suggested_source=source).update(suggested_source=into)
+        Source.objects.filter(merged_into=source).update(merged_into=into)
+        SourceAlias.objects.filter(source=source).update(source=into)
+        if not SourceAlias.objects.filter(alias__iexact=source.name).exists():
+            SourceAlias.objects.create(source=into, alias=source.name)
+        source.merged_into = into
+        source.status = Source.Status.ACTIVE
+        source.save(update_fields=["merged_into", "status", "updated_at"])
+        return moved

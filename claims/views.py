@@ -1,19 +1,31 @@
-"""Pages: the article list and an article split into its sentences."""
+"""Pages: my queue, the annotate workspace, the article list and reader, assignment."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from claims import selectors
+from claims import selectors, services
+from claims.forms import AssignForm, LabelForm, SourceProposalForm
 from claims.models import Article
+from claims.roles import ANNOTATOR, EDITOR, has_role, role_required
 
 PAGE_SIZE = 50
+TEMPLATE = "claims/annotate.html"
 
 
 @require_GET
 @login_required
 def home(request):
+    if request.user.groups.filter(name=ANNOTATOR).exists():
+        queue = selectors.annotator_queue(user=request.user)
+        return render(request, "claims/queue.html", {"queue": queue})
     search = request.GET.get("q", "").strip()
     page = Paginator(selectors.article_list(search=search), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -26,7 +38,223 @@ def home(request):
 @login_required
 def article_detail(request, article_id: int):
     article = get_object_or_404(Article, pk=article_id)
+    if not has_role(request.user, EDITOR, "researcher"):
+        selectors.assignment_for(user=request.user, article_id=article_id)
     paragraphs = selectors.article_paragraphs(article=article)
-    return render(
-        request, "claims/article_detail.html", {"article": article, "paragraphs": paragraphs}
+    context = {"article": article, "paragraphs": paragraphs}
+    return render(request, "claims/article_detail.html", context)
+
+
+# --- the annotate workspace ----------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def annotate(request, article_id: int):
+    article = selectors.assignment_for(user=request.user, article_id=article_id).article
+    sentences = selectors.workspace_sentences(user=request.user, article=article)
+    current = _pick_current(sentences, request.GET.get("s"))
+    context = _editor_context(request, article, current, sentences=sentences)
+    return render(request, TEMPLATE, context)
+
+
+@require_GET
+@login_required
+def sentence_edit(request, article_id: int, sentence_id: int):
+    article = selectors.assignment_for(user=request.user, article_id=article_id).article
+    if not request.htmx:
+        return redirect(f"{reverse('claims:annotate', args=[article.pk])}?s={sentence_id}")
+    sentence = selectors.sentence_for_edit(
+        user=request.user, article=article, sentence_id=sentence_id
     )
+    return render(request, f"{TEMPLATE}#editor", _editor_context(request, article, sentence))
+
+
+@require_POST
+@login_required
+def sentence_save(request, article_id: int, sentence_id: int):
+    article = selectors.assignment_for(user=request.user, article_id=article_id).article
+    sentence = selectors.sentence_for_edit(
+        user=request.user, article=article, sentence_id=sentence_id
+    )
+    form = LabelForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _editor_response(request, article, sentence, form=form, status=422)
+    try:
+        sentence.mine = services.annotation_save(
+            sentence=sentence,
+            annotator=request.user,
+            label=form.label(),
+            expected_version=form.cleaned_data["version"],
+        )
+    except services.AnnotationConflict as conflict:
+        sentence.mine = conflict.current
+        return _editor_response(request, article, sentence, conflict=True, status=409)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _editor_response(request, article, sentence, form=form, status=422)
+    next_id = selectors.next_sentence_id(user=request.user, article=article, after=sentence)
+    if not request.htmx:
+        return redirect(_annotate_url(article, next_id or sentence.pk))
+    return _after_change(request, article, changed=sentence, next_id=next_id)
+
+
+@require_POST
+@login_required
+def undo(request, article_id: int):
+    article = selectors.assignment_for(user=request.user, article_id=article_id).article
+    try:
+        event = services.annotation_undo(annotator=request.user, article=article)
+    except services.AnnotationConflict:
+        event = None
+        messages.error(request, "The last label was changed since (e.g. by review); kept as is.")
+    if event is None:
+        messages.info(request, "Nothing to undo.")
+        return redirect(_annotate_url(article, request.POST.get("s")))
+    if not request.htmx:
+        messages.success(request, "Undone.")
+        return redirect(_annotate_url(article, event.sentence_id))
+    sentence = selectors.sentence_for_edit(
+        user=request.user, article=article, sentence_id=event.sentence_id
+    )
+    return _after_change(request, article, changed=sentence, next_id=sentence.pk)
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def source_search(request):
+    results = selectors.source_search(query=request.GET.get("source", ""), user=request.user)
+    return render(request, f"{TEMPLATE}#source-results", {"source_results": results})
+
+
+@require_POST
+@login_required
+def source_propose(request, article_id: int, sentence_id: int):
+    article = selectors.assignment_for(user=request.user, article_id=article_id).article
+    sentence = selectors.sentence_for_edit(
+        user=request.user, article=article, sentence_id=sentence_id
+    )
+    proposal = SourceProposalForm(request.POST, prefix="propose")
+    source = None
+    if proposal.is_valid():
+        try:
+            source = services.source_propose(**proposal.cleaned_data, proposed_by=request.user)
+        except ValidationError as error:
+            proposal.add_error("name", error)
+    if not request.htmx:
+        if source is None:
+            messages.error(request, " ".join(proposal.errors.get("name", ["Check the proposal."])))
+        else:
+            messages.success(request, f"Proposed {source.name!r}; you can use it now.")
+        return redirect(_annotate_url(article, sentence.pk))
+    status = 200 if source else 422
+    return _editor_response(
+        request, article, sentence, proposal=proposal, proposed=source, status=status
+    )
+
+
+# --- assignment (editors) ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@role_required(EDITOR)
+def assign(request):
+    articles = selectors.articles_for_assignment()
+    annotators = User.objects.filter(groups__name=ANNOTATOR, is_active=True).order_by("username")
+    form = AssignForm(request.POST or None, articles=articles, annotators=annotators)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.assignments_create(**form.cleaned_data, assigned_by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Created {len(created)} assignment(s).")
+            return redirect("claims:assign")
+    return render(request, "claims/assign.html", {"form": form})
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _annotate_url(article: Article, sentence_id) -> str:
+    url = reverse("claims:annotate", args=[article.pk])
+    return f"{url}?s={sentence_id}" if sentence_id else url
+
+
+def _pick_current(sentences, wanted):
+    by_id = {str(s.pk): s for s in sentences if s.is_annotatable}
+    if wanted:
+        if wanted not in by_id:
+            raise Http404("No such sentence in this article.")
+        return by_id[wanted]
+    return selectors.next_sentence(sentences=sentences, after=None)
+
+
+def _editor_context(request, article, sentence, *, sentences=None, form=None, **extra):
+    if form is None and sentence is not None:
+        form = LabelForm(initial=_initial(sentence), user=request.user)
+    return {
+        "article": article,
+        "sentences": sentences,
+        "current": sentence,
+        "form": form,
+        "statuses": selectors.statuses(),
+        "progress": selectors.progress(user=request.user, article=article),
+        "proposal": extra.pop("proposal", None) or SourceProposalForm(prefix="propose"),
+        **extra,
+    }
+
+
+def _initial(sentence) -> dict:
+    mine = sentence.mine
+    if mine is None:  # start from the suggestion
+        return {
+            "is_claim": "yes" if sentence.suggested_is_claim else None,
+            "source": sentence.suggested_source.name if sentence.suggested_source else "",
+            "attribution_type": sentence.suggested_attribution,
+            "status": sentence.suggested_status.code if sentence.suggested_status else None,
+            "version": 0,
+        }
+    return {
+        "is_claim": "yes" if mine.is_claim else "no",
+        "source": mine.source.name if mine.source else "",
+        "attribution_type": mine.attribution_type,
+        "status": mine.status.code if mine.status else None,
+        "span_start": mine.span_start,
+        "span_end": mine.span_end,
+        "note": mine.note,
+        "evidence_url": mine.evidence_url,
+        "version": mine.version,
+    }
+
+
+def _editor_response(request, article, sentence, *, status: int, form=None, **extra):
+    """The editor for `sentence`: a partial for htmx, else the whole page."""
+    if not request.htmx:
+        sentences = selectors.workspace_sentences(user=request.user, article=article)
+        context = _editor_context(
+            request, article, sentence, sentences=sentences, form=form, **extra
+        )
+        return render(request, TEMPLATE, context, status=status)
+    context = _editor_context(request, article, sentence, form=form, **extra)
+    return render(request, f"{TEMPLATE}#editor", context, status=status)
+
+
+def _after_change(request, article, *, changed, next_id):
+    """htmx: the editor moves on; the changed row and the progress bar update out of band."""
+    following = selectors.sentence_for_edit(
+        user=request.user, article=article, sentence_id=next_id or changed.pk
+    )
+    context = _editor_context(request, article, following)
+    parts = [
+        render_to_string(f"{TEMPLATE}#editor", context, request),
+        render_to_string(
+            f"{TEMPLATE}#sentence-row", {**context, "sentence": changed, "oob": True}
+        ),
+        render_to_string(f"{TEMPLATE}#progress", {**context, "oob": True}),
+    ]
+    return HttpResponse("".join(parts))

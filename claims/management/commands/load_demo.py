@@ -4,9 +4,11 @@ import json
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
 from claims import importing, services
+from claims.models import Article
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 DEMO_ARTICLE = DEMO_DIR / "000_4c1d6ae57306abb2.txt"
@@ -28,6 +30,9 @@ class Command(BaseCommand):
         records = importing.parse_file(DEMO_ARTICLE, max_bytes=settings.CLAIMDESK_MAX_IMPORT_BYTES)
         outcomes = services.articles_import(records=records)
         services.demo_users_ensure(users=DEMO_USERS)
+        services.suggestions_refresh()  # the taxonomy may have changed since the last import
+        annotators = User.objects.filter(username__in=["annotator1", "annotator2"])
+        services.assignments_create(articles=Article.objects.all(), annotators=annotators)
         self.stdout.write(f"Demo article: {', '.join(f'{n} {k}' for k, n in outcomes.items())}.")
         self.stdout.write("Demo users (development only; passwords are public):")
         for username, password, role in DEMO_USERS:

@@ -1,0 +1,86 @@
+"""Forms validate input only; the services decide what is stored."""
+
+from django import forms
+from django.core.validators import URLValidator
+
+from claims import selectors
+from claims.models import AttributionType, Source, SourceKind, VerificationStatus
+
+
+class LabelForm(forms.Form):
+    is_claim = forms.TypedChoiceField(
+        choices=[("yes", "Claim"), ("no", "Not a claim")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the sentence is a claim (c / n)."},
+    )
+    source = forms.CharField(required=False, max_length=200)
+    attribution_type = forms.ChoiceField(
+        choices=[("", "—"), *AttributionType.choices], required=False
+    )
+    status = forms.ModelChoiceField(
+        queryset=VerificationStatus.objects.filter(is_active=True),
+        to_field_name="code",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    span_start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    span_end = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    evidence_url = forms.CharField(
+        required=False, max_length=1000, validators=[URLValidator(schemes=["http", "https"])]
+    )
+    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_source(self) -> Source | None:
+        name = self.cleaned_data["source"].strip()
+        if not name:
+            return None
+        source = selectors.resolve_source_name(name, user=self.user)
+        if source is None:
+            raise forms.ValidationError(
+                f"No source is called {name!r}. Pick one from the list, or propose it below."
+            )
+        return source
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("is_claim") and not cleaned.get("status") and "status" not in self.errors:
+            self.add_error("status", "A claim needs a verification status (keys 1 to 9).")
+        return cleaned
+
+    def label(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "is_claim": data["is_claim"],
+            "source_id": data["source"].pk if data["source"] else None,
+            "attribution_type": data["attribution_type"],
+            "status_id": data["status"].pk if data["status"] else None,
+            "span_start": data["span_start"],
+            "span_end": data["span_end"],
+            "note": data["note"],
+            "evidence_url": data["evidence_url"],
+        }
+
+
+class SourceProposalForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=SourceKind.choices, initial=SourceKind.UNKNOWN)
+    side = forms.CharField(max_length=100, required=False)
+
+
+class AssignForm(forms.Form):
+    articles = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
+    annotators = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
+    overlap = forms.IntegerField(min_value=1, max_value=10, initial=2)
+
+    def __init__(self, *args, articles, annotators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["articles"].queryset = articles
+        self.fields["annotators"].queryset = annotators
