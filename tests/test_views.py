@@ -9,8 +9,8 @@ from claims.models import Sentence
 
 
 @pytest.fixture
-def logged_in(client, annotator):
-    client.force_login(annotator)
+def logged_in(client, editor):
+    client.force_login(editor)
     return client
 
 
