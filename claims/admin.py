@@ -1,12 +1,16 @@
 """The Django admin: articles (with spreadsheet import), sources, statuses, annotations."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ImportForm
 
 from claims import importing, services
 from claims.models import (
@@ -63,9 +67,21 @@ class ArticleForm(forms.ModelForm):
         return cleaned
 
 
+class ArticleImportForm(ImportForm):
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        limit = settings.CLAIMDESK_MAX_IMPORT_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"The file is {upload.size:,} bytes; the limit is {limit:,} bytes."
+            )
+        return upload
+
+
 @admin.register(Article)
 class ArticleAdmin(ImportExportModelAdmin):
     resource_classes = [ArticleResource]
+    import_form_class = ArticleImportForm
     form = ArticleForm
     list_display = (
         "title",
@@ -82,6 +98,20 @@ class ArticleAdmin(ImportExportModelAdmin):
     def get_inlines(self, request, obj):
         # Sentences exist only once the article is saved and segmented.
         return [SentenceInline] if obj else []
+
+    def get_import_data_kwargs(self, **kwargs):
+        # All or nothing: a row refused at confirm time rolls back every other row too.
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            messages.error(
+                request,
+                "Nothing was imported: the data changed since the preview and a row is now "
+                "refused. Upload the file again to see why.",
+            )
+            return HttpResponseRedirect(reverse("admin:claims_article_import"))
+        return super().process_result(result, request)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_sentences=Count("sentences"))

@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ REQUIRED_COLUMNS = ("body",)
 FORMATS = (".txt", ".jsonl", ".csv")
 TITLE_MAX = 500
 TITLE_FROM_BODY_MAX = 200
+URL_MAX = 1000
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class ImportFileError(Exception):
@@ -73,6 +76,9 @@ def decode(name: str, data: bytes, *, max_bytes: int) -> str:
         )
     if not data.strip():
         raise ImportFileError(name, "file is empty")
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise ImportFileError(name, "contains a NUL character; this is not a text file", line=line)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -125,7 +131,9 @@ def parse_txt(name: str, text: str) -> ArticleRecord:
 
 def parse_jsonl(name: str, text: str) -> list[tuple[int, ArticleRecord]]:
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Split on "\n" only: str.splitlines() would also break at U+2028 inside JSON strings.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         try:
@@ -209,10 +217,14 @@ def build_record(name: str, values: dict, *, line: int | None = None, row: int |
     published_on = None
     if date_text := text("published_on").strip():
         try:
+            if not ISO_DATE.fullmatch(date_text):
+                raise ValueError
             published_on = datetime.date.fromisoformat(date_text)
         except ValueError:
             fail(f"published_on {date_text!r} is not a valid date (YYYY-MM-DD)")
     url = text("url").strip()
+    if len(url) > URL_MAX:
+        fail(f"url is {len(url)} characters; at most {URL_MAX}")
     if url:
         try:
             URLValidator(schemes=["http", "https"])(url)

@@ -94,6 +94,9 @@ def article_upsert(
         changed = []
         if article.checksum != checksum:
             _check_body_replaceable(article, checksum)
+            if not record.title and article.title == title_from_body(article.body):
+                article.title = title_from_body(record.body)  # the title was derived: follow
+                changed.append("title")
             article.body, article.checksum = record.body, checksum
             changed += ["body", "checksum"]
         for field in ("title", "published_on", "outlet", "url", "external_id"):

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from claims import importing, services
@@ -40,10 +41,12 @@ class Command(BaseCommand):
                 failures.append(str(exc))
             except ValidationError as exc:
                 failures.append("; ".join(exc.messages))
+            except DatabaseError as exc:  # a value the parser let through; the file rolled back
+                failures.append(f"{path}: the database refused the data ({exc})")
             else:
                 totals.update(outcomes)
                 if verbosity >= 2:
-                    progress.write(f"{path}: {summary(outcomes)}")
+                    self.stdout.write(f"{path}: {summary(outcomes)}")
         for failure in failures:
             self.stderr.write(f"error: {failure} (nothing imported from this file)")
         totals["failed files"] = len(failures)

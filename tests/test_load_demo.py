@@ -1,0 +1,119 @@
+"""load_demo: the demo article, the source taxonomy and demo users, safe to run again."""
+
+import datetime
+import io
+import json
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.urls import reverse
+
+from claims.management.commands.load_demo import DEMO_ARTICLE, DEMO_DIR
+from claims.models import Article, Sentence, Source, SourceAlias
+from tests.factories import assert_offsets_exact
+
+pytestmark = pytest.mark.django_db
+
+SOURCES = json.loads((DEMO_DIR / "sources.json").read_text(encoding="utf-8"))
+
+
+def load_demo() -> str:
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def printed_users(output: str) -> list[tuple[str, str, str]]:
+    """(username, password, role) from the lines under 'Demo users'."""
+    users_part = output.split("Demo users", 1)[1]
+    return re.findall(r"^\s+(\S+)\s+(\S+)\s+(\S+)\s*$", users_part, flags=re.MULTILINE)
+
+
+@pytest.fixture
+def loaded_twice() -> tuple[str, str, list]:
+    first = load_demo()
+    sentences = list(
+        Sentence.objects.values_list("pk", "position", "start", "end", "text", "kind")
+    )
+    second = load_demo()
+    return first, second, sentences
+
+
+def test_second_run_keeps_one_article_with_unchanged_sentences(loaded_twice):
+    first, second, sentences_after_first = loaded_twice
+
+    article = Article.objects.get()
+    assert "Demo article: 1 created." in first
+    assert "Demo article: 1 unchanged." in second
+    assert (
+        list(Sentence.objects.values_list("pk", "position", "start", "end", "text", "kind"))
+        == sentences_after_first
+    )
+    assert article.body == DEMO_ARTICLE.read_text(encoding="utf-8-sig")
+    assert_offsets_exact(article)
+
+
+def test_demo_article_metadata_first_sentence_and_credits(loaded_twice):
+    article = Article.objects.get()
+    sentences = list(article.sentences.order_by("position"))
+
+    assert article.published_on == datetime.date(2023, 12, 30)
+    assert sentences[0].text.startswith("Russia has vowed retaliation")
+    assert sentences[0].kind == "sentence"
+    assert article.title.startswith("Russia has vowed retaliation")
+    credits = [s for s in sentences if s.text == "Credit: AP"]
+    assert len(credits) == 2
+    assert {s.kind for s in credits} == {"credit"}
+    assert all(s.kind == "sentence" for s in sentences if "Credit:" not in s.text)
+    assert not any("date 2023-12-30" in s.text for s in sentences)
+
+
+def test_twelve_sources_with_their_aliases(loaded_twice):
+    assert len(SOURCES) == 12
+    assert Source.objects.count() == 12
+    for entry in SOURCES:
+        source = Source.objects.get(name=entry["name"])
+        assert source.kind == entry["kind"]
+        assert sorted(source.aliases.values_list("alias", flat=True)) == sorted(entry["aliases"])
+    assert SourceAlias.objects.count() == sum(len(entry["aliases"]) for entry in SOURCES)
+
+
+def test_five_users_log_in_with_the_printed_passwords(loaded_twice, client):
+    first, second, _ = loaded_twice
+
+    users = printed_users(second)
+    assert printed_users(first) == users
+    assert [username for username, _, _ in users] == [
+        "annotator1",
+        "annotator2",
+        "editor",
+        "researcher",
+        "admin",
+    ]
+    assert User.objects.count() == 5
+    for username, password, _ in users:
+        assert client.login(username=username, password=password), username
+        client.logout()
+
+
+def test_demo_users_have_their_roles(loaded_twice):
+    _, second, _ = loaded_twice
+
+    for username, _, role in printed_users(second):
+        user = User.objects.get(username=username)
+        if role == "admin":
+            assert user.is_superuser and user.is_staff
+            assert not user.groups.exists()
+        else:
+            assert list(user.groups.values_list("name", flat=True)) == [role]
+            assert not user.is_superuser and not user.is_staff
+    assert User.objects.get(username="annotator1").groups.filter(name="annotator").exists()
+    assert User.objects.get(username="admin").is_superuser
+
+
+def test_admin_can_open_the_admin(loaded_twice, client):
+    assert client.login(username="admin", password="admin-demo")
+
+    assert client.get(reverse("admin:claims_article_changelist")).status_code == 200
