@@ -1,11 +1,10 @@
 """Template flags for the navigation: which roles the user holds."""
 
-from claims.roles import ANNOTATOR, EDITOR, has_role
+from claims.roles import ANNOTATOR, EDITOR, has_role, role_names
 
 
 def roles(request) -> dict:
-    user = request.user
     return {
-        "is_annotator": user.is_authenticated and user.groups.filter(name=ANNOTATOR).exists(),
-        "is_editor": has_role(user, EDITOR),
+        "is_annotator": ANNOTATOR in role_names(request.user),
+        "is_editor": has_role(request.user, EDITOR),
     }

@@ -7,15 +7,21 @@ from django.core.exceptions import PermissionDenied
 ANNOTATOR, EDITOR, RESEARCHER = "annotator", "editor", "researcher"
 
 
-def has_role(user, *roles: str) -> bool:
+def role_names(user) -> set[str]:
+    """The user's groups, read once per request (cached on the user object)."""
     if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
+        return set()
     names = getattr(user, "_role_names", None)
     if names is None:
         names = user._role_names = set(user.groups.values_list("name", flat=True))
-    return bool(names & set(roles))
+    return names
+
+
+def has_role(user, *roles: str) -> bool:
+    """Superusers hold every role."""
+    if user.is_authenticated and user.is_superuser:
+        return True
+    return bool(role_names(user) & set(roles))
 
 
 def role_required(*roles: str):

@@ -92,8 +92,9 @@ class Progress:
 
 
 def progress(*, user, article: Article) -> Progress:
+    # distinct: the join to annotations must not count other annotators' labels.
     counts = Sentence.objects.filter(article=article, kind=Sentence.Kind.SENTENCE).aggregate(
-        total=Count("id"),
+        total=Count("id", distinct=True),
         done=Count("annotations", filter=Q(annotations__annotator=user)),
     )
     return Progress(done=counts["done"], total=counts["total"])
@@ -122,7 +123,7 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
 
 def sentence_for_edit(*, user, article: Article, sentence_id: int) -> Sentence:
     sentence = get_object_or_404(
-        Sentence.objects.select_related("suggested_source", "suggested_status"),
+        Sentence.objects.annotatable().select_related("suggested_source", "suggested_status"),
         pk=sentence_id,
         article=article,
     )

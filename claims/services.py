@@ -18,6 +18,7 @@ from claims.models import (
     AnnotationEvent,
     Article,
     Assignment,
+    AttributionType,
     Sentence,
     Source,
     SourceAlias,
@@ -258,7 +259,7 @@ def assignments_create(
         ):
             open_load[row["annotator"]] = row["n"]
         created = []
-        for article in articles:
+        for article in dict.fromkeys(articles):  # each article once, in order
             have = set(article.assignments.values_list("annotator_id", flat=True))
             candidates = sorted(
                 (a for a in annotators if a.pk not in have),
@@ -331,14 +332,17 @@ def annotation_save(
         for field, value in label.items():
             setattr(current, field, value)
         current.suggested_source_id = sentence.suggested_source_id
-        try:
-            with transaction.atomic():
-                current.save()
-        except IntegrityError:
-            # Another request created the label between our read and write.
-            raise AnnotationConflict(
-                Annotation.objects.filter(sentence=sentence, annotator=annotator).first()
-            ) from None
+        if action == AnnotationEvent.Action.CREATED:
+            try:
+                with transaction.atomic():
+                    current.save()
+            except IntegrityError:
+                # Another request created the label between our read and our insert.
+                raise AnnotationConflict(
+                    Annotation.objects.filter(sentence=sentence, annotator=annotator).first()
+                ) from None
+        else:
+            current.save()
         AnnotationEvent.objects.create(
             sentence=sentence,
             annotator=annotator,
@@ -356,6 +360,8 @@ def clean_label(sentence: Sentence, label: dict) -> dict:
     label["note"] = (label["note"] or "").strip()
     label["evidence_url"] = (label["evidence_url"] or "").strip()
     label["attribution_type"] = label["attribution_type"] or ""
+    if label["attribution_type"] not in ("", *AttributionType.values):
+        raise ValidationError(f"Unknown attribution type {label['attribution_type']!r}.")
     if not label["is_claim"]:
         label.update(is_claim=False, source_id=None, status_id=None, attribution_type="")
         label.update(span_start=None, span_end=None)
@@ -449,6 +455,7 @@ def source_merge(*, source: Source, into: Source) -> int:
     with transaction.atomic():
         moved = Annotation.objects.filter(source=source).update(source=into)
         Sentence.objects.filter(suggested_source=source).update(suggested_source=into)
+        Annotation.objects.filter(suggested_source=source).update(suggested_source=into)
         Source.objects.filter(merged_into=source).update(merged_into=into)
         SourceAlias.objects.filter(source=source).update(source=into)
         if not SourceAlias.objects.filter(alias__iexact=source.name).exists():

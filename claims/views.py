@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from claims import selectors, services
 from claims.forms import AssignForm, LabelForm, SourceProposalForm
 from claims.models import Article
-from claims.roles import ANNOTATOR, EDITOR, has_role, role_required
+from claims.roles import ANNOTATOR, EDITOR, has_role, role_names, role_required
 
 PAGE_SIZE = 50
 TEMPLATE = "claims/annotate.html"
@@ -23,7 +23,7 @@ TEMPLATE = "claims/annotate.html"
 @require_GET
 @login_required
 def home(request):
-    if request.user.groups.filter(name=ANNOTATOR).exists():
+    if ANNOTATOR in role_names(request.user):
         queue = selectors.annotator_queue(user=request.user)
         return render(request, "claims/queue.html", {"queue": queue})
     search = request.GET.get("q", "").strip()
@@ -105,12 +105,15 @@ def undo(request, article_id: int):
     article = selectors.assignment_for(user=request.user, article_id=article_id).article
     try:
         event = services.annotation_undo(annotator=request.user, article=article)
+        notice = None if event else "Nothing to undo."
     except services.AnnotationConflict:
-        event = None
-        messages.error(request, "The last label was changed since (e.g. by review); kept as is.")
+        event, notice = None, "Your last change was changed since (e.g. by review); kept as is."
     if event is None:
-        messages.info(request, "Nothing to undo.")
-        return redirect(_annotate_url(article, request.POST.get("s")))
+        if not request.htmx:
+            messages.info(request, notice)
+            return redirect(_annotate_url(article, request.POST.get("s")))
+        sentence = _sentence_or_first(request, article, request.POST.get("s"))
+        return _editor_response(request, article, sentence, status=200, notice=notice)
     if not request.htmx:
         messages.success(request, "Undone.")
         return redirect(_annotate_url(article, event.sentence_id))
@@ -183,6 +186,15 @@ def assign(request):
 def _annotate_url(article: Article, sentence_id) -> str:
     url = reverse("claims:annotate", args=[article.pk])
     return f"{url}?s={sentence_id}" if sentence_id else url
+
+
+def _sentence_or_first(request, article, sentence_id):
+    if sentence_id and sentence_id.isdigit():
+        return selectors.sentence_for_edit(
+            user=request.user, article=article, sentence_id=int(sentence_id)
+        )
+    sentences = selectors.workspace_sentences(user=request.user, article=article)
+    return selectors.next_sentence(sentences=sentences, after=None)
 
 
 def _pick_current(sentences, wanted):
