@@ -1,5 +1,7 @@
 """Forms validate input only; the services decide what is stored."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.core.validators import URLValidator
 
@@ -84,3 +86,54 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["articles"].queryset = articles
         self.fields["annotators"].queryset = annotators
+
+
+class ReviewFilterForm(forms.Form):
+    """The review queue's filters: only these keys reach the query."""
+
+    state = forms.ChoiceField(
+        choices=[
+            ("open", "Open"),
+            ("sent_back", "Sent back"),
+            ("reviewed", "Reviewed"),
+            ("all", "All"),
+        ],
+        required=False,
+    )
+    article = forms.IntegerField(required=False, min_value=1)
+    outlet = forms.CharField(required=False, max_length=200)
+    source = forms.IntegerField(required=False, min_value=1)
+    status = forms.SlugField(required=False, max_length=32)
+    annotator = forms.IntegerField(required=False, min_value=1)
+    q = forms.CharField(required=False, max_length=200)
+    after = forms.CharField(required=False, max_length=80)
+
+    def filters(self) -> selectors.ReviewFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return selectors.ReviewFilters(
+            state=data.get("state") or "open",
+            article=data.get("article"),
+            outlet=(data.get("outlet") or "").strip(),
+            source=data.get("source"),
+            status=data.get("status") or "",
+            annotator=data.get("annotator"),
+            q=(data.get("q") or "").strip(),
+        )
+
+    def query(self, **changes) -> str:
+        """The query string of these filters, with some values changed (for links)."""
+        params = {k: v for k, v in (self.data.items() if self.is_bound else []) if v}
+        params.update({k: v for k, v in changes.items()})
+        return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+class GoldForm(LabelForm):
+    """An editor's correction: the label fields plus a comment; version is the gold version."""
+
+    comment = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SendBackForm(forms.Form):
+    comment = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length, Lower
+from simple_history.models import HistoricalRecords
 
 
 class Article(models.Model):
@@ -162,6 +163,7 @@ class Source(models.Model):
         on_delete=models.SET_NULL,
         related_name="proposed_sources",
     )
+    history = HistoricalRecords()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -218,6 +220,7 @@ class VerificationStatus(models.Model):
     )
     colour = models.CharField(max_length=7, default="#6b7280", help_text="Hex colour, #rrggbb.")
     is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "code"]
@@ -303,6 +306,12 @@ class Annotation(models.Model):
     def __str__(self) -> str:
         return f"{self.sentence_id} by {self.annotator_id}"
 
+    @property
+    def span_text(self) -> str:
+        if self.span_start is None:
+            return ""
+        return self.sentence.text[self.span_start : self.span_end]
+
 
 class Assignment(models.Model):
     """An article in an annotator's queue."""
@@ -361,3 +370,139 @@ class AnnotationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.sentence_id} by {self.actor_id}"
+
+
+class GoldLabel(models.Model):
+    """The editor's final label for a sentence: one per sentence."""
+
+    class Origin(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted annotation"
+        CORRECTED = "corrected", "Corrected by editor"
+
+    sentence = models.OneToOneField(Sentence, on_delete=models.PROTECT, related_name="gold")
+    is_claim = models.BooleanField()
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="gold_labels"
+    )
+    attribution_type = models.CharField(max_length=16, choices=AttributionType.choices, blank=True)
+    status = models.ForeignKey(
+        VerificationStatus,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="gold_labels",
+    )
+    span_start = models.PositiveIntegerField(null=True, blank=True)
+    span_end = models.PositiveIntegerField(null=True, blank=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices)
+    accepted_annotation = models.ForeignKey(
+        Annotation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gold_labels"
+    )
+    comment = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_claim=False) | Q(status__isnull=False),
+                name="gold_claim_has_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_claim=True)
+                | Q(source__isnull=True, status__isnull=True, attribution_type=""),
+                name="gold_non_claim_unlabelled",
+            ),
+            models.CheckConstraint(
+                condition=Q(span_start__isnull=True, span_end__isnull=True)
+                | Q(span_start__isnull=False, span_end__gt=F("span_start")),
+                name="gold_span_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(origin__in=["accepted", "corrected"]), name="gold_origin_valid"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="gold_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"gold {self.sentence_id}"
+
+
+class SendBack(models.Model):
+    """An editor's request that the annotators look at a sentence again, with a comment."""
+
+    sentence = models.ForeignKey(Sentence, on_delete=models.PROTECT, related_name="send_backs")
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sentence"],
+                condition=Q(resolved_at__isnull=True),
+                name="send_back_one_open_per_sentence",
+            ),
+            models.CheckConstraint(condition=~Q(comment=""), name="send_back_has_comment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"send back {self.sentence_id}"
+
+
+class ReviewItem(models.Model):
+    """The review queue's row for an annotated sentence, kept in step by the services.
+
+    Stored (not computed per request) so that the queue orders and pages by an index:
+    disagreements first, then single annotations, then unanimous ones, oldest first.
+    """
+
+    class Bucket(models.IntegerChoices):
+        DISAGREEMENT = 0, "Disagreement"
+        SINGLE = 1, "Single annotation"
+        UNANIMOUS = 2, "Unanimous"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        REVIEWED = "reviewed", "Reviewed"
+        SENT_BACK = "sent_back", "Sent back"
+
+    sentence = models.OneToOneField(
+        Sentence, on_delete=models.CASCADE, primary_key=True, related_name="review"
+    )
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    bucket = models.PositiveSmallIntegerField(choices=Bucket.choices)
+    annotation_count = models.PositiveIntegerField()
+    first_annotated_at = models.DateTimeField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["state", "bucket", "first_annotated_at", "sentence"],
+                name="review_queue_order",
+            ),
+            models.Index(
+                fields=["article", "state", "bucket", "first_annotated_at", "sentence"],
+                name="review_queue_article_order",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(bucket__in=[0, 1, 2]), name="review_bucket_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "reviewed", "sent_back"]),
+                name="review_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"review {self.sentence_id}"

@@ -1,12 +1,34 @@
 """Reads: queries that pages need, kept out of the views."""
 
+import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.contrib.auth.models import User
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from claims.models import Annotation, Article, Assignment, Sentence, Source, VerificationStatus
+from claims import segmentation
+from claims.models import (
+    Annotation,
+    Article,
+    Assignment,
+    GoldLabel,
+    ReviewItem,
+    SendBack,
+    Sentence,
+    Source,
+    VerificationStatus,
+)
 
 
 def article_list(*, search: str = "") -> QuerySet[Article]:
@@ -68,10 +90,24 @@ def annotator_queue(*, user) -> list[Assignment]:
         .annotate(
             done=Coalesce(_done_count(user, OuterRef("article")), 0),
             total=Coalesce(_total_count(OuterRef("article")), 0),
+            sent_back=Coalesce(
+                Subquery(
+                    SendBack.objects.filter(
+                        sentence__article=OuterRef("article"),
+                        resolved_at=None,
+                        sentence__annotations__annotator=user,
+                    )
+                    .values("resolved_at")
+                    .annotate(n=Count("id"))
+                    .values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
         )
         .order_by("created_at", "id")
     )
-    return sorted(assignments, key=lambda a: a.done >= a.total)
+    return sorted(assignments, key=lambda a: a.done >= a.total and not a.sent_back)
 
 
 def assignment_for(*, user, article_id: int) -> Assignment:
@@ -123,7 +159,9 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
 
 def sentence_for_edit(*, user, article: Article, sentence_id: int) -> Sentence:
     sentence = get_object_or_404(
-        Sentence.objects.annotatable().select_related("suggested_source", "suggested_status"),
+        Sentence.objects.annotatable().select_related(
+            "suggested_source", "suggested_status", "review", "gold"
+        ),
         pk=sentence_id,
         article=article,
     )
@@ -188,4 +226,233 @@ def articles_for_assignment() -> QuerySet[Article]:
     """Articles with how many annotators have them, the least-covered first."""
     return Article.objects.annotate(assigned=Count("assignments")).order_by(
         "assigned", "-published_on", "-id"
+    )
+
+
+# --- review queue (editors) ----------------------------------------------------------------
+
+REVIEW_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    """The allow-listed filters of the review queue (see forms.ReviewFilterForm)."""
+
+    state: str = "open"  # open | sent_back | reviewed | all
+    article: int | None = None
+    outlet: str = ""
+    source: int | None = None
+    status: str = ""
+    annotator: int | None = None
+    q: str = ""
+
+
+def _filtered_review_items(filters: ReviewFilters, *, with_state: bool = True):
+    items = ReviewItem.objects.all()
+    if with_state and filters.state != "all":
+        items = items.filter(state=filters.state)
+    if filters.article:
+        items = items.filter(article_id=filters.article)
+    if filters.outlet:
+        items = items.filter(article__outlet=filters.outlet)
+    if filters.q:
+        items = items.filter(sentence__text__icontains=filters.q)
+    labels = Annotation.objects.filter(sentence_id=OuterRef("sentence_id"))
+    if filters.source:
+        items = items.filter(
+            Exists(labels.filter(source_id=filters.source))
+            | Exists(
+                GoldLabel.objects.filter(
+                    sentence_id=OuterRef("sentence_id"), source_id=filters.source
+                )
+            )
+        )
+    if filters.status:
+        items = items.filter(Exists(labels.filter(status__code=filters.status)))
+    if filters.annotator:
+        items = items.filter(Exists(labels.filter(annotator_id=filters.annotator)))
+    return items
+
+
+def review_state_counts(*, filters: ReviewFilters) -> dict[str, int]:
+    counts = dict.fromkeys(ReviewItem.State.values, 0)
+    rows = (
+        _filtered_review_items(filters, with_state=False).values("state").annotate(n=Count("pk"))
+    )
+    for row in rows:
+        counts[row["state"]] = row["n"]
+    counts["all"] = sum(counts.values())
+    return counts
+
+
+def encode_cursor(item: ReviewItem) -> str:
+    return f"{item.bucket}_{item.first_annotated_at.timestamp():.6f}_{item.sentence_id}"
+
+
+def decode_cursor(cursor: str) -> tuple[int, datetime.datetime, int] | None:
+    try:
+        bucket, stamp, sentence_id = cursor.split("_")
+        moment = datetime.datetime.fromtimestamp(float(stamp), tz=datetime.UTC)
+        return int(bucket), moment, int(sentence_id)
+    except (ValueError, OverflowError):
+        return None
+
+
+def review_queue(*, filters: ReviewFilters, after: str = "", size: int = REVIEW_PAGE_SIZE):
+    """One page of the queue in (bucket, first annotated, sentence) order, from a keyset cursor.
+
+    Returns (items, next_cursor). Each item carries its sentence with the article, the
+    suggestion, the gold label and every annotator's label (editors see names).
+    """
+    items = _filtered_review_items(filters)
+    position = decode_cursor(after) if after else None
+    if position:
+        bucket, moment, sentence_id = position
+        items = items.filter(
+            Q(bucket__gt=bucket)
+            | Q(bucket=bucket, first_annotated_at__gt=moment)
+            | Q(bucket=bucket, first_annotated_at=moment, sentence_id__gt=sentence_id)
+        )
+    labels = Prefetch(
+        "sentence__annotations",
+        queryset=Annotation.objects.select_related("annotator", "source", "status").order_by(
+            "annotator__username"
+        ),
+    )
+    page = list(
+        items.order_by("bucket", "first_annotated_at", "sentence_id")
+        .select_related(
+            "sentence__article",
+            "sentence__suggested_source",
+            "sentence__gold__source",
+            "sentence__gold__status",
+        )
+        .prefetch_related(labels)[: size + 1]
+    )
+    next_cursor = encode_cursor(page[size - 1]) if len(page) > size else ""
+    return page[:size], next_cursor
+
+
+def paragraph_of(sentence: Sentence) -> tuple[str, str, str]:
+    """The paragraph around a sentence, split as (before, sentence, after)."""
+    body = sentence.article.body
+    start = body.rfind("\n", 0, sentence.start) + 1
+    end = body.find("\n", sentence.end)
+    end = len(body) if end < 0 else end
+    _, header_end = segmentation.parse_header(body) if start == 0 else (None, 0)
+    start = max(start, header_end)
+    return body[start : sentence.start], sentence.text, body[sentence.end : end]
+
+
+def review_detail(*, sentence_id: int) -> Sentence:
+    """A sentence for adjudication: article, suggestion, gold label, every annotator's label."""
+    sentence = get_object_or_404(
+        Sentence.objects.annotatable().select_related(
+            "article",
+            "suggested_source",
+            "suggested_status",
+            "review",
+            "gold__source",
+            "gold__status",
+            "gold__editor",
+        ),
+        pk=sentence_id,
+    )
+    sentence.labels = list(
+        sentence.annotations.select_related("annotator", "source", "status").order_by(
+            "annotator__username"
+        )
+    )
+    sentence.paragraph = paragraph_of(sentence)
+    return sentence
+
+
+def review_neighbour(*, sentence: Sentence, filters: ReviewFilters) -> int | None:
+    """The next sentence in the queue after this one (for "next" after a decision)."""
+    review = getattr(sentence, "review", None)
+    if review is None:
+        return None
+    items, _ = review_queue(filters=filters, after=encode_cursor(review), size=1)
+    return items[0].sentence_id if items else None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime.datetime
+    who: str
+    what: str
+    detail: str
+
+
+def sentence_history(*, sentence: Sentence) -> list[HistoryEntry]:
+    """Every label change on the sentence, annotators' and editors', newest first."""
+    sources = dict(Source.objects.values_list("id", "name"))
+    statuses_by_id = dict(VerificationStatus.objects.values_list("id", "label"))
+
+    def describe(label: dict | None) -> str:
+        if not label:
+            return "no label"
+        if not label.get("is_claim"):
+            return "not a claim"
+        parts = [statuses_by_id.get(label.get("status_id"), "?")]
+        if label.get("source_id"):
+            parts.append(sources.get(label["source_id"], "?"))
+        if label.get("attribution_type"):
+            parts.append(label["attribution_type"].replace("_", " "))
+        return "claim: " + ", ".join(parts)
+
+    entries = [
+        HistoryEntry(
+            at=event.created_at,
+            who=event.actor.username,
+            what=f"annotation {event.get_action_display().lower()}",
+            detail=f"{describe(event.before)} → {describe(event.after)}",
+        )
+        for event in sentence.events.select_related("actor")
+    ]
+    for record in GoldLabel.history.filter(sentence_id=sentence.pk).select_related("history_user"):
+        label = {
+            f: getattr(record, f)
+            for f in ("is_claim", "source_id", "status_id", "attribution_type")
+        }
+        entries.append(
+            HistoryEntry(
+                at=record.history_date,
+                who=record.history_user.username if record.history_user else "—",
+                what=f"gold label {record.get_history_type_display().lower()} ({record.origin})",
+                detail=describe(label) + (f" — “{record.comment}”" if record.comment else ""),
+            )
+        )
+    for send_back in sentence.send_backs.select_related("editor"):
+        entries.append(
+            HistoryEntry(
+                at=send_back.created_at,
+                who=send_back.editor.username,
+                what="sent back",
+                detail=f"“{send_back.comment}”" + (" (resolved)" if send_back.resolved_at else ""),
+            )
+        )
+    return sorted(entries, key=lambda e: e.at, reverse=True)
+
+
+def open_send_backs(*, user, article: Article) -> dict[int, SendBack]:
+    """Open send-backs on the article's sentences that this annotator labelled."""
+    return {
+        sb.sentence_id: sb
+        for sb in SendBack.objects.filter(
+            sentence__article=article, resolved_at=None, sentence__annotations__annotator=user
+        )
+    }
+
+
+def unanimous_open_items(*, filters: ReviewFilters):
+    """The open unanimous queue rows under the filters: what bulk-accept would take."""
+    return _filtered_review_items(ReviewFilters(**{**filters.__dict__, "state": "open"})).filter(
+        bucket=ReviewItem.Bucket.UNANIMOUS
+    )
+
+
+def annotators():
+    return (
+        User.objects.filter(groups__name="annotator").order_by("username").only("id", "username")
     )

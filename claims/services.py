@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from claims import attribution, segmentation, selectors
 from claims.importing import ArticleRecord, body_checksum, title_from_body
@@ -19,6 +20,9 @@ from claims.models import (
     Article,
     Assignment,
     AttributionType,
+    GoldLabel,
+    ReviewItem,
+    SendBack,
     Sentence,
     Source,
     SourceAlias,
@@ -290,9 +294,13 @@ LABEL_FIELDS = (
 class AnnotationConflict(Exception):
     """The label changed since the annotator loaded it; nothing was overwritten."""
 
-    def __init__(self, current: Annotation | None):
-        self.current = current
-        super().__init__("This label was changed elsewhere since you opened it.")
+    def __init__(self, current: Annotation | None, *, adjudicated: GoldLabel | None = None):
+        self.current, self.adjudicated = current, adjudicated
+        super().__init__(
+            "An editor adjudicated this sentence since you opened it."
+            if adjudicated
+            else "This label was changed elsewhere since you opened it."
+        )
 
 
 def label_snapshot(annotation: Annotation | None) -> dict | None:
@@ -302,16 +310,30 @@ def label_snapshot(annotation: Annotation | None) -> dict | None:
 
 
 def annotation_save(
-    *, sentence: Sentence, annotator: User, label: dict, expected_version: int
+    *,
+    sentence: Sentence,
+    annotator: User,
+    label: dict,
+    expected_version: int,
+    expected_gold_version: int | None = None,
 ) -> Annotation:
     """Save one annotator's label for a sentence, refusing to overwrite a newer one.
 
-    `expected_version` is the version the annotator's form was built from (0: no label yet).
+    `expected_version` is the version the annotator's form was built from (0: no label yet);
+    `expected_gold_version` the version of the sentence's gold label then (0: none), so that
+    an annotator is told when an editor adjudicated the sentence in the meantime.
     Re-sending the same label (a double submit) changes nothing and is not a conflict.
     """
     if not sentence.is_annotatable:
         raise ValidationError("Credits and boilerplate are not annotated.")
     label = clean_label(sentence, label)
+    gold = getattr(sentence, "gold", None)
+    if (
+        expected_gold_version is not None
+        and (gold.version if gold else 0) != expected_gold_version
+    ):
+        current = Annotation.objects.filter(sentence=sentence, annotator=annotator).first()
+        raise AnnotationConflict(current, adjudicated=gold)
     with transaction.atomic():
         current = (
             Annotation.objects.select_for_update()
@@ -351,6 +373,12 @@ def annotation_save(
             before=before,
             after=label,
         )
+        review_item_refresh(sentence_id=sentence.pk)
+        review = getattr(sentence, "review", None)  # views select it with the sentence
+        if review is not None and review.state == ReviewItem.State.SENT_BACK:
+            SendBack.objects.filter(sentence=sentence, resolved_at=None).update(
+                resolved_at=timezone.now()
+            )
         return current
 
 
@@ -399,11 +427,13 @@ def annotation_undo(*, annotator: User, article: Article | None = None) -> Annot
             raise AnnotationConflict(current)  # changed since (e.g. by review): keep it
         if event.before is None:
             current.delete()
+            review_item_refresh(sentence_id=event.sentence_id)
         else:
             for field, value in event.before.items():
                 setattr(current, field, value)
             current.version += 1
             current.save()
+            review_item_refresh(sentence_id=event.sentence_id)
         event.undone = True
         event.save(update_fields=["undone"])
         AnnotationEvent.objects.create(
@@ -453,7 +483,11 @@ def source_merge(*, source: Source, into: Source) -> int:
     if into.merged_into_id is not None:
         raise ValidationError(f"{into.name!r} was itself merged; merge into {into.merged_into}.")
     with transaction.atomic():
+        touched = set(Annotation.objects.filter(source=source).values_list("sentence", flat=True))
         moved = Annotation.objects.filter(source=source).update(source=into)
+        GoldLabel.objects.filter(source=source).update(source=into)
+        for sentence_id in touched:  # merged sources can turn a disagreement unanimous
+            review_item_refresh(sentence_id=sentence_id)
         Sentence.objects.filter(suggested_source=source).update(suggested_source=into)
         Annotation.objects.filter(suggested_source=source).update(suggested_source=into)
         Source.objects.filter(merged_into=source).update(merged_into=into)
@@ -464,3 +498,134 @@ def source_merge(*, source: Source, into: Source) -> int:
         source.status = Source.Status.ACTIVE
         source.save(update_fields=["merged_into", "status", "updated_at"])
         return moved
+
+
+# --- review --------------------------------------------------------------------------------
+
+# One statement keeps the queue row in step with the sentence's annotations: the bucket is
+# "single" for one annotation, "unanimous" when all agree on claim/source/status, else
+# "disagreement". A sent-back sentence that an annotator labels again is open again.
+_REVIEW_UPSERT = """
+INSERT INTO claims_reviewitem
+    (sentence_id, article_id, bucket, annotation_count, first_annotated_at, state)
+SELECT s.id, s.article_id,
+       CASE WHEN COUNT(a.id) = 1 THEN 1
+            WHEN COUNT(DISTINCT CAST(a.is_claim AS TEXT) || ':'
+                 || COALESCE(CAST(a.source_id AS TEXT), '') || ':'
+                 || COALESCE(CAST(a.status_id AS TEXT), '')) = 1 THEN 2
+            ELSE 0 END,
+       COUNT(a.id), MIN(a.created_at), 'open'
+FROM claims_sentence s JOIN claims_annotation a ON a.sentence_id = s.id
+WHERE s.id = %s
+GROUP BY s.id, s.article_id
+ON CONFLICT (sentence_id) DO UPDATE SET
+    bucket = excluded.bucket,
+    annotation_count = excluded.annotation_count,
+    first_annotated_at = excluded.first_annotated_at,
+    state = CASE WHEN claims_reviewitem.state = 'sent_back' THEN 'open'
+                 ELSE claims_reviewitem.state END
+"""
+
+
+def review_item_refresh(*, sentence_id: int) -> None:
+    """Recompute the sentence's review-queue row from its annotations (same transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_REVIEW_UPSERT, [sentence_id])
+        if cursor.rowcount == 0:  # no annotation left (an undone first label)
+            ReviewItem.objects.filter(sentence_id=sentence_id).delete()
+
+
+class GoldConflict(Exception):
+    """Another editor adjudicated the sentence first; nothing was overwritten."""
+
+    def __init__(self, current: GoldLabel | None):
+        self.current = current
+        super().__init__("Another editor adjudicated this sentence since you opened it.")
+
+
+GOLD_FIELDS = ("is_claim", "source_id", "attribution_type", "status_id", "span_start", "span_end")
+
+
+def gold_label_set(
+    *,
+    sentence: Sentence,
+    editor: User,
+    label: dict,
+    expected_version: int,
+    accepted: Annotation | None = None,
+    comment: str = "",
+) -> GoldLabel:
+    """Record the sentence's gold label; refuse if it changed since the editor loaded it."""
+    cleaned = clean_label(sentence, {**label, "note": "", "evidence_url": ""})
+    with transaction.atomic():
+        gold = GoldLabel.objects.select_for_update().filter(sentence=sentence).first()
+        if (gold.version if gold else 0) != expected_version:
+            raise GoldConflict(gold)
+        if gold is None:
+            gold = GoldLabel(sentence=sentence, version=1)
+        else:
+            gold.version += 1
+        for field in GOLD_FIELDS:
+            setattr(gold, field, cleaned[field])
+        gold.origin = GoldLabel.Origin.ACCEPTED if accepted else GoldLabel.Origin.CORRECTED
+        gold.accepted_annotation = accepted
+        gold.editor, gold.comment = editor, comment.strip()
+        gold._history_user = editor
+        try:
+            with transaction.atomic():
+                gold.save()
+        except IntegrityError:  # another editor inserted the first gold label meanwhile
+            raise GoldConflict(GoldLabel.objects.filter(sentence=sentence).first()) from None
+        ReviewItem.objects.filter(sentence=sentence).update(state=ReviewItem.State.REVIEWED)
+        SendBack.objects.filter(sentence=sentence, resolved_at=None).update(
+            resolved_at=timezone.now()
+        )
+        return gold
+
+
+def gold_label_accept(
+    *, annotation: Annotation, editor: User, expected_version: int, comment: str = ""
+) -> GoldLabel:
+    """Make one annotator's label the gold label."""
+    return gold_label_set(
+        sentence=annotation.sentence,
+        editor=editor,
+        label=label_snapshot(annotation),
+        expected_version=expected_version,
+        accepted=annotation,
+        comment=comment,
+    )
+
+
+def sentence_send_back(*, sentence: Sentence, editor: User, comment: str) -> SendBack:
+    """Ask the sentence's annotators to look again; it reappears in their queue."""
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError("Say what the annotators should look at again.")
+    with transaction.atomic():
+        if SendBack.objects.filter(sentence=sentence, resolved_at=None).exists():
+            raise ValidationError("This sentence is already sent back and awaits the annotators.")
+        send_back = SendBack.objects.create(sentence=sentence, editor=editor, comment=comment)
+        ReviewItem.objects.filter(sentence=sentence).update(state=ReviewItem.State.SENT_BACK)
+        return send_back
+
+
+def gold_labels_bulk_accept(*, items, editor: User) -> int:
+    """Accept the common label of every open unanimous item in `items`; returns the count."""
+    accepted = 0
+    with transaction.atomic():
+        unanimous = items.filter(
+            bucket=ReviewItem.Bucket.UNANIMOUS, state=ReviewItem.State.OPEN
+        ).select_for_update()
+        sentence_ids = list(unanimous.values_list("sentence_id", flat=True))
+        first = {}
+        for annotation in Annotation.objects.filter(sentence_id__in=sentence_ids).select_related(
+            "sentence__gold"
+        ):
+            first.setdefault(annotation.sentence_id, annotation)
+        for annotation in first.values():
+            if hasattr(annotation.sentence, "gold"):
+                continue
+            gold_label_accept(annotation=annotation, editor=editor, expected_version=0)
+            accepted += 1
+    return accepted

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from claims import views
+from claims import views, views_review
 
 app_name = "claims"
 urlpatterns = [
@@ -25,4 +25,18 @@ urlpatterns = [
     ),
     path("sources/search/", views.source_search, name="source_search"),
     path("assign/", views.assign, name="assign"),
+]
+
+urlpatterns += [
+    path("review/", views_review.review_queue, name="review_queue"),
+    path("review/bulk-accept/", views_review.review_bulk_accept, name="review_bulk_accept"),
+    path("review/<int:sentence_id>/", views_review.review_detail, name="review_detail"),
+    path("review/<int:sentence_id>/accept/", views_review.review_accept, name="review_accept"),
+    path("review/<int:sentence_id>/correct/", views_review.review_correct, name="review_correct"),
+    path(
+        "review/<int:sentence_id>/send-back/",
+        views_review.review_send_back,
+        name="review_send_back",
+    ),
+    path("quality/", views_review.quality_dashboard, name="quality"),
 ]
