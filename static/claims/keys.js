@@ -56,6 +56,29 @@
     else dialog.showModal();
   }
 
+  // Keys pressed while a save or a move is in flight belong to the next sentence: hold them
+  // until its editor has been swapped in and processed, then replay them in order.
+  let busy = false;
+  const held = [];
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.target && event.detail.target.id === "editor") busy = true;
+  });
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    if (event.target.id !== "editor") return; // out-of-band rows settle too; wait for the editor
+    busy = false;
+    while (held.length && !busy) handle(held.shift());
+  });
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    if (!event.detail.successful) busy = false; // nothing will be swapped in
+  });
+
+  function submit() {
+    const f = form();
+    if (!f) return;
+    if (window.htmx) window.htmx.process(f); // a just-swapped form may not be wired up yet
+    f.requestSubmit();
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "Escape" && typing(document.activeElement)) {
@@ -63,7 +86,19 @@
       return;
     }
     if (typing(event.target)) return; // never steal keys while the user types
-    const key = event.key;
+    if (busy) {
+      if (SHORTCUTS.test(event.key)) {
+        held.push({ key: event.key, target: event.target });
+        event.preventDefault();
+      }
+      return;
+    }
+    if (handle({ key: event.key, target: event.target })) event.preventDefault();
+  });
+
+  const SHORTCUTS = /^([jkcnsau?1-9]|Enter|ArrowUp|ArrowDown)$/;
+
+  function handle({ key, target }) {
     let handled = true;
     if (key === "j" || key === "ArrowDown") go(1);
     else if (key === "k" || key === "ArrowUp") go(-1);
@@ -74,14 +109,12 @@
       check('input[name="status"][data-key="' + key + '"]');
     } else if (key === "s") document.getElementById("source-input")?.focus();
     else if (key === "a") cycleAttribution();
-    else if (key === "Enter" && form() && !event.target.closest("button, summary, a")) {
-      form().requestSubmit();
-    }
+    else if (key === "Enter" && form() && !target.closest("button, summary, a")) submit();
     else if (key === "u") document.getElementById("undo-form")?.requestSubmit();
     else if (key === "?") toggleShortcuts();
     else handled = false;
-    if (handled) event.preventDefault();
-  });
+    return handled;
+  }
 
   // Clicking a sentence's text opens it, unless the click ended a text selection.
   workspace.addEventListener("click", (event) => {
