@@ -11,12 +11,16 @@ from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
+from simple_history.admin import SimpleHistoryAdmin
 
 from claims import importing, services
 from claims.models import (
     Annotation,
+    AnnotationEvent,
     Article,
     Assignment,
+    GoldLabel,
+    SendBack,
     Sentence,
     Source,
     SourceAlias,
@@ -156,7 +160,7 @@ class SourceAliasInline(admin.TabularInline):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(SimpleHistoryAdmin):
     list_display = ("name", "kind", "side", "status", "merged_into", "proposed_by", "alias_list")
     list_filter = ("status", "kind", "side")
     search_fields = ("name", "aliases__alias", "description")
@@ -191,7 +195,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(VerificationStatus)
-class VerificationStatusAdmin(admin.ModelAdmin):
+class VerificationStatusAdmin(SimpleHistoryAdmin):
     list_display = ("label", "code", "key", "swatch", "order", "is_active")
     list_editable = ("order", "is_active")
     ordering = ("order", "code")
@@ -231,3 +235,39 @@ class AssignmentAdmin(admin.ModelAdmin):
     search_fields = ("article__title", "annotator__username")
     list_select_related = ("article", "annotator", "assigned_by")
     raw_id_fields = ("article",)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History and decisions are changed through the app, where versions are checked."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GoldLabel)
+class GoldLabelAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+    list_display = ("sentence", "is_claim", "source", "status", "origin", "editor", "updated_at")
+    list_filter = ("origin", "is_claim", "status", "editor")
+    search_fields = ("sentence__text", "comment")
+    list_select_related = ("sentence", "source", "status", "editor")
+
+
+@admin.register(AnnotationEvent)
+class AnnotationEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor", "action", "sentence", "annotator", "undone")
+    list_filter = ("action", "actor")
+    search_fields = ("sentence__text",)
+    list_select_related = ("actor", "sentence", "annotator")
+
+
+@admin.register(SendBack)
+class SendBackAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "editor", "sentence", "comment", "resolved_at")
+    list_filter = ("resolved_at",)
+    list_select_related = ("editor", "sentence")

@@ -145,12 +145,14 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
     )
     sentences = list(
         article.sentences.order_by("position")
-        .select_related("suggested_source")
+        .select_related("suggested_source", "gold")
         .prefetch_related(mine)
     )
+    send_backs = open_send_backs(user=user, article=article)
     previous_end = None
     for sentence in sentences:
         sentence.mine = sentence.my_annotations[0] if sentence.my_annotations else None
+        sentence.send_back = send_backs.get(sentence.pk)
         gap = article.body[previous_end : sentence.start] if previous_end is not None else "\n"
         sentence.new_paragraph = "\n" in gap
         previous_end = sentence.end
@@ -169,6 +171,12 @@ def sentence_for_edit(*, user, article: Article, sentence_id: int) -> Sentence:
         Annotation.objects.filter(sentence=sentence, annotator=user)
         .select_related("source", "status")
         .first()
+    )
+    review = getattr(sentence, "review", None)
+    sentence.send_back = (
+        SendBack.objects.filter(sentence=sentence, resolved_at=None).first()
+        if sentence.mine and review and review.state == ReviewItem.State.SENT_BACK
+        else None
     )
     return sentence
 

@@ -629,3 +629,44 @@ def gold_labels_bulk_accept(*, items, editor: User) -> int:
             gold_label_accept(annotation=annotation, editor=editor, expected_version=0)
             accepted += 1
     return accepted
+
+
+# Where the demo's second annotator departs from the suggestions (sentence positions), so
+# that the review queue opens on real disagreements.
+_DEMO_DISSENT = {
+    9: {"is_claim": False},  # "It provided no additional information…"
+    6: {"source": "Unattributed"},  # "Authorities say…"
+    15: {"status": "disputed"},  # "Ukrainian officials never acknowledge…"
+    0: {"is_claim": True, "status": "unverified"},  # "Russia has vowed retaliation…"
+}
+
+
+def demo_labels_ensure(*, article: Article, annotators: list[User]) -> int:
+    """Label the demo article as two annotators would (once): from the suggestions, with the
+    second annotator disagreeing on a few sentences. Returns the number of labels made."""
+    made = 0
+    statuses = {s.code: s for s in VerificationStatus.objects.all()}
+    sources = {s.name: s for s in Source.objects.all()}
+    for index, annotator in enumerate(sorted(annotators, key=lambda u: u.username)):
+        if Annotation.objects.filter(annotator=annotator, sentence__article=article).exists():
+            continue
+        for sentence in article.sentences.annotatable().order_by("position"):
+            changes = _DEMO_DISSENT.get(sentence.position, {}) if index == 1 else {}
+            is_claim = changes.get("is_claim", sentence.suggested_is_claim)
+            source = (
+                sources.get(changes["source"])
+                if "source" in changes
+                else sentence.suggested_source
+            )
+            status = statuses.get(changes.get("status", "")) or sentence.suggested_status
+            label = {
+                "is_claim": is_claim,
+                "source_id": source.pk if is_claim and source else None,
+                "status_id": (status or statuses["unverified"]).pk if is_claim else None,
+                "attribution_type": sentence.suggested_attribution if is_claim else "",
+            }
+            annotation_save(
+                sentence=sentence, annotator=annotator, label=label, expected_version=0
+            )
+            made += 1
+    return made

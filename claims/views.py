@@ -86,10 +86,18 @@ def sentence_save(request, article_id: int, sentence_id: int):
             annotator=request.user,
             label=form.label(),
             expected_version=form.cleaned_data["version"],
+            expected_gold_version=form.cleaned_data["gold_version"],
         )
     except services.AnnotationConflict as conflict:
         sentence.mine = conflict.current
-        return _editor_response(request, article, sentence, conflict=True, status=409)
+        return _editor_response(
+            request,
+            article,
+            sentence,
+            conflict=True,
+            conflict_adjudicated=conflict.adjudicated is not None,
+            status=409,
+        )
     except ValidationError as error:
         form.add_error(None, error)
         return _editor_response(request, article, sentence, form=form, status=422)
@@ -203,7 +211,8 @@ def _pick_current(sentences, wanted):
         if wanted not in by_id:
             raise Http404("No such sentence in this article.")
         return by_id[wanted]
-    return selectors.next_sentence(sentences=sentences, after=None)
+    sent_back = next((s for s in sentences if getattr(s, "send_back", None)), None)
+    return sent_back or selectors.next_sentence(sentences=sentences, after=None)
 
 
 def _editor_context(request, article, sentence, *, sentences=None, form=None, **extra):
@@ -222,6 +231,11 @@ def _editor_context(request, article, sentence, *, sentences=None, form=None, **
 
 
 def _initial(sentence) -> dict:
+    gold = getattr(sentence, "gold", None)
+    return {**_label_initial(sentence), "gold_version": gold.version if gold else 0}
+
+
+def _label_initial(sentence) -> dict:
     mine = sentence.mine
     if mine is None:  # start from the suggestion
         return {

@@ -11,7 +11,15 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from claims.management.commands.load_demo import DEMO_ARTICLE, DEMO_DIR
-from claims.models import Article, Sentence, Source, SourceAlias
+from claims.models import (
+    Annotation,
+    Article,
+    Assignment,
+    ReviewItem,
+    Sentence,
+    Source,
+    SourceAlias,
+)
 from tests.factories import assert_offsets_exact
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +88,7 @@ def test_twelve_sources_with_their_aliases(loaded_twice):
     assert SourceAlias.objects.count() == sum(len(entry["aliases"]) for entry in SOURCES)
 
 
-def test_five_users_log_in_with_the_printed_passwords(loaded_twice, client):
+def test_demo_users_log_in_with_the_printed_passwords(loaded_twice, client):
     first, second, _ = loaded_twice
 
     users = printed_users(second)
@@ -88,11 +96,12 @@ def test_five_users_log_in_with_the_printed_passwords(loaded_twice, client):
     assert [username for username, _, _ in users] == [
         "annotator1",
         "annotator2",
+        "annotator3",
         "editor",
         "researcher",
         "admin",
     ]
-    assert User.objects.count() == 5
+    assert User.objects.count() == 6
     for username, password, _ in users:
         assert client.login(username=username, password=password), username
         client.logout()
@@ -117,3 +126,12 @@ def test_admin_can_open_the_admin(loaded_twice, client):
     assert client.login(username="admin", password="admin-demo")
 
     assert client.get(reverse("admin:claims_article_changelist")).status_code == 200
+
+
+def test_review_queue_has_disagreements_and_annotator1_starts_clean(loaded_twice):
+    article = Article.objects.get()
+    assert Assignment.objects.filter(article=article).count() == 3
+    assert not Annotation.objects.filter(annotator__username="annotator1").exists()
+    labelled = Annotation.objects.filter(annotator__username__in=["annotator2", "annotator3"])
+    assert labelled.count() == 2 * article.sentences.annotatable().count()
+    assert ReviewItem.objects.filter(bucket=ReviewItem.Bucket.DISAGREEMENT).count() >= 3

@@ -3,12 +3,36 @@
 (function () {
   "use strict";
 
-  const workspace = document.querySelector(".workspace");
-  if (!workspace) return;
-
   const typing = (el) =>
     el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName)) &&
     !(el.tagName === "INPUT" && ["radio", "checkbox", "button", "submit"].includes(el.type));
+
+  // The review pages: 1-9 accept an annotator's label, e corrects, b sends back, j next.
+  const review = document.querySelector("[data-review]");
+  if (review) {
+    document.addEventListener("keydown", (event) => {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === "Escape" && typing(document.activeElement)) {
+        document.activeElement.blur();
+        return;
+      }
+      if (typing(event.target)) return;
+      const key = event.key;
+      let handled = true;
+      if (/^[1-9]$/.test(key)) {
+        const card = review.querySelector('[data-accept-key="' + key + '"]');
+        if (card) card.requestSubmit(); else handled = false;
+      } else if (key === "e") review.querySelector("#gold-form input, #gold-form select")?.focus();
+      else if (key === "b") review.querySelector("#send-back-form textarea")?.focus();
+      else if (key === "j") review.querySelector("[data-key-next]")?.click();
+      else if (key === "k") review.querySelector("[data-key-back]")?.click();
+      else handled = false;
+      if (handled) event.preventDefault();
+    });
+  }
+
+  const workspace = document.querySelector(".workspace");
+  if (!workspace) return;
 
   const editor = () => document.getElementById("editor");
   const form = () => document.getElementById("label-form");
