@@ -6,7 +6,7 @@ from django import forms
 from django.core.validators import URLValidator
 
 from claims import selectors
-from claims.models import AttributionType, Source, SourceKind, VerificationStatus
+from claims.models import Article, AttributionType, Source, SourceKind, VerificationStatus
 
 
 class LabelForm(forms.Form):
@@ -139,3 +139,72 @@ class GoldForm(LabelForm):
 
 class SendBackForm(forms.Form):
     comment = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExportForm(forms.Form):
+    """The export filters. Only these keys are accepted (see `unknown`)."""
+
+    FORMATS = [
+        ("csv", "CSV (spreadsheets)"),
+        ("jsonl", "JSONL (exact text, for code)"),
+        ("zip", "ZIP bundle: data, dataset card, taxonomy"),
+        ("claimreview", "ClaimReview JSON-LD (gold claims)"),
+    ]
+
+    level = forms.ChoiceField(
+        choices=[
+            ("gold", "Gold labels: one row per sentence"),
+            ("annotations", "All annotations: one row per sentence and annotator"),
+        ],
+        initial="gold",
+        required=False,
+    )
+    format = forms.ChoiceField(choices=FORMATS, initial="csv", required=False)
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    outlets = forms.MultipleChoiceField(required=False)
+    articles = forms.ModelMultipleChoiceField(queryset=Article.objects.none(), required=False)
+    sources = forms.ModelMultipleChoiceField(queryset=Source.objects.none(), required=False)
+    source_kinds = forms.MultipleChoiceField(choices=SourceKind.choices, required=False)
+    sides = forms.MultipleChoiceField(required=False)
+    statuses = forms.ModelMultipleChoiceField(
+        queryset=VerificationStatus.objects.all(), to_field_name="code", required=False
+    )
+    claims_only = forms.BooleanField(required=False)
+    reviewed_only = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        outlets = Article.objects.exclude(outlet="").values_list("outlet", flat=True).distinct()
+        self.fields["outlets"].choices = [(o, o) for o in outlets.order_by("outlet")]
+        sides = Source.objects.exclude(side="").values_list("side", flat=True).distinct()
+        self.fields["sides"].choices = [(s, s) for s in sides.order_by("side")]
+        self.fields["articles"].queryset = Article.objects.only("id", "title").order_by("title")
+        self.fields["sources"].queryset = Source.objects.filter(merged_into=None).order_by("name")
+
+    def unknown(self) -> list[str]:
+        """Parameters that are not filters: refused rather than silently ignored."""
+        return sorted(set(self.data) - set(self.fields)) if self.is_bound else []
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filters(self) -> selectors.ExportFilters:
+        data = self.cleaned_data
+        return selectors.ExportFilters(
+            level=data.get("level") or "gold",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            outlets=tuple(data.get("outlets") or ()),
+            articles=tuple(a.pk for a in data.get("articles") or ()),
+            sources=tuple(s.pk for s in data.get("sources") or ()),
+            source_kinds=tuple(data.get("source_kinds") or ()),
+            sides=tuple(data.get("sides") or ()),
+            statuses=tuple(s.code for s in data.get("statuses") or ()),
+            claims_only=bool(data.get("claims_only")),
+            reviewed_only=bool(data.get("reviewed_only")),
+        )

@@ -22,6 +22,7 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-published_on", "-id"]
+        permissions = [("export_dataset", "Can export labelled datasets")]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_id"],

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db.models import (
+    CharField,
     Count,
     Exists,
     IntegerField,
@@ -13,6 +14,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -464,3 +466,136 @@ def annotators():
     return (
         User.objects.filter(groups__name="annotator").order_by("username").only("id", "username")
     )
+
+
+# --- dataset export ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """The allow-listed export filters (see forms.ExportForm); empty means "any"."""
+
+    level: str = "gold"  # gold | annotations
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    outlets: tuple[str, ...] = ()
+    articles: tuple[int, ...] = ()
+    sources: tuple[int, ...] = ()
+    source_kinds: tuple[str, ...] = ()
+    sides: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    claims_only: bool = False
+    reviewed_only: bool = False
+
+    def as_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+
+# Columns in claims.exporting.COLUMNS order, as ORM paths for each level. None marks a column
+# filled in Python (pseudonyms, span text) or always empty at that level.
+_GOLD_PATHS = (
+    "article_id",
+    "article__external_id",
+    "article__title",
+    "article__outlet",
+    "article__url",
+    "article__published_on",
+    "id",
+    "position",
+    "start",
+    "end",
+    "text",
+    "gold__is_claim",
+    "gold__span_start",
+    "gold__span_end",
+    None,
+    "gold__source__name",
+    "gold__source__kind",
+    "gold__source__side",
+    "gold__attribution_type",
+    "gold__status__code",
+    None,
+    None,
+    "gold__origin",
+    "gold__editor_id",
+    "gold__updated_at",
+)
+_ANNOTATION_PATHS = (
+    "sentence__article_id",
+    "sentence__article__external_id",
+    "sentence__article__title",
+    "sentence__article__outlet",
+    "sentence__article__url",
+    "sentence__article__published_on",
+    "sentence_id",
+    "sentence__position",
+    "sentence__start",
+    "sentence__end",
+    "sentence__text",
+    "is_claim",
+    "span_start",
+    "span_end",
+    None,
+    "source__name",
+    "source__kind",
+    "source__side",
+    "attribution_type",
+    "status__code",
+    "annotator_id",
+    "updated_at",
+    None,
+    None,
+    None,
+)
+
+
+def export_queryset(filters: ExportFilters):
+    gold = filters.level == "gold"
+    if gold:
+        rows = Sentence.objects.annotatable()
+        article, label = "article__", "gold__"
+        order = ("article_id", "position")
+    else:
+        rows = Annotation.objects.all()
+        article, label = "sentence__article__", ""
+        order = ("sentence__article_id", "sentence__position", "annotator_id")
+    conditions = {
+        f"{article}published_on__gte": filters.date_from,
+        f"{article}published_on__lte": filters.date_to,
+        f"{article}outlet__in": filters.outlets,
+        f"{article}id__in": filters.articles,
+        f"{label}source_id__in": filters.sources,
+        f"{label}source__kind__in": filters.source_kinds,
+        f"{label}source__side__in": filters.sides,
+        f"{label}status__code__in": filters.statuses,
+    }
+    rows = rows.filter(**{k: v for k, v in conditions.items() if v not in (None, ())})
+    if filters.claims_only:
+        rows = rows.filter(**{f"{label}is_claim": True})
+    if filters.reviewed_only:
+        rows = (
+            rows.filter(gold__isnull=False) if gold else rows.filter(sentence__gold__isnull=False)
+        )
+    return rows.order_by(*order), (_GOLD_PATHS if gold else _ANNOTATION_PATHS)
+
+
+def export_count(*, filters: ExportFilters) -> int:
+    rows, _ = export_queryset(filters)
+    return rows.count()
+
+
+def export_rows(*, filters: ExportFilters, pseudonymize, chunk_size: int = 5000):
+    """Rows in claims.exporting.COLUMNS order, streamed from a chunked cursor.
+
+    The database returns the columns already in order (empty ones as NULL), so each row only
+    gets its pseudonyms and claim-span text in Python.
+    """
+    rows, paths = export_queryset(filters)
+    columns = [Value(None, output_field=CharField()) if p is None else p for p in paths]
+    for values in rows.values_list(*columns).iterator(chunk_size=chunk_size):
+        row = list(values)
+        row[20] = pseudonymize(row[20])  # annotator
+        row[23] = pseudonymize(row[23])  # reviewed_by
+        if row[12] is not None:
+            row[14] = row[10][row[12] : row[13]]  # the claim span's text
+        yield row

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from claims import views, views_review
+from claims import views, views_export, views_review
 
 app_name = "claims"
 urlpatterns = [
@@ -39,4 +39,9 @@ urlpatterns += [
         name="review_send_back",
     ),
     path("quality/", views_review.quality_dashboard, name="quality"),
+]
+
+urlpatterns += [
+    path("export/", views_export.export_page, name="export"),
+    path("export/download/", views_export.export_download, name="export_download"),
 ]

@@ -127,6 +127,11 @@ CLAIMDESK_MAX_IMPORT_BYTES = int(os.environ.get("CLAIMDESK_MAX_IMPORT_BYTES", 5 
 DATA_UPLOAD_MAX_MEMORY_SIZE = CLAIMDESK_MAX_IMPORT_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = CLAIMDESK_MAX_IMPORT_BYTES
 
+# Exports: annotators appear as keyed pseudonyms (HMAC); set a key of its own to rotate them
+# independently of SECRET_KEY. The publisher is the ClaimReview author.
+CLAIMDESK_PSEUDONYM_KEY = os.environ.get("CLAIMDESK_PSEUDONYM_KEY", "")
+CLAIMDESK_PUBLISHER = os.environ.get("CLAIMDESK_PUBLISHER", "claimdesk")
+
 # django-import-export: every admin import runs in one transaction, all or nothing.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False

@@ -1,0 +1,146 @@
+"""Assemble dataset downloads from the database, for the export page and export_dataset."""
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
+
+from claims import agreement, exporting, selectors
+from claims.models import Annotation, GoldLabel, Source, VerificationStatus
+
+APP_VERSION = "0.1.0"
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+    "zip": "application/zip",
+    "claimreview": "application/ld+json; charset=utf-8",
+}
+EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "zip": "zip", "claimreview": "jsonld"}
+
+
+def pseudonymizer() -> exporting.Pseudonymizer:
+    """Stable per installation: keyed by CLAIMDESK_PSEUDONYM_KEY, else derived from SECRET_KEY."""
+    key = getattr(settings, "CLAIMDESK_PSEUDONYM_KEY", "") or settings.SECRET_KEY
+    return exporting.Pseudonymizer(hashlib.sha256(f"pseudonyms:{key}".encode()).digest())
+
+
+def filename(filters: selectors.ExportFilters, fmt: str) -> str:
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return f"claimdesk-{filters.level}-{stamp}.{EXTENSIONS[fmt]}"
+
+
+def data_chunks(filters: selectors.ExportFilters, fmt: str) -> Iterator[str]:
+    rows = selectors.export_rows(filters=filters, pseudonymize=pseudonymizer())
+    if fmt == "jsonl":
+        return exporting.jsonl_chunks(rows)
+    return exporting.csv_chunks(rows)
+
+
+def claim_review_filters(filters: selectors.ExportFilters) -> selectors.ExportFilters:
+    """ClaimReview covers the gold-labelled claims only."""
+    return selectors.ExportFilters(
+        **{**filters.__dict__, "level": "gold", "claims_only": True, "reviewed_only": True}
+    )
+
+
+def claim_review_chunks(filters: selectors.ExportFilters) -> Iterator[str]:
+    """A JSON array of ClaimReview objects for the gold-labelled claims under the filters."""
+    gold_claims = claim_review_filters(filters)
+    labels = dict(VerificationStatus.objects.values_list("code", "label"))
+    names = [column.name for column in exporting.COLUMNS]
+    rows = selectors.export_rows(filters=gold_claims, pseudonymize=pseudonymizer())
+    yield "[\n"
+    for number, row in enumerate(rows):
+        mapping = dict(zip(names, row, strict=True))
+        review = exporting.claim_review(
+            mapping,
+            publisher=settings.CLAIMDESK_PUBLISHER,
+            status_label=labels.get(mapping["status"]),
+        )
+        yield ("" if number == 0 else ",\n") + json.dumps(review, ensure_ascii=False)
+    yield "\n]\n"
+
+
+def counts(filters: selectors.ExportFilters) -> dict:
+    """Row counts for the dataset card: total, and per status, source and source kind."""
+    rows, _ = selectors.export_queryset(filters)
+    prefix = "gold__" if filters.level == "gold" else ""
+
+    def per(path: str) -> dict:
+        grouped = rows.values(f"{prefix}{path}").annotate(n=Count("pk")).order_by()
+        return {str(row[f"{prefix}{path}"] or "—"): row["n"] for row in grouped}
+
+    return {
+        "rows": rows.count(),
+        "by_status": per("status__code"),
+        "by_source": per("source__name"),
+        "by_source_kind": per("source__kind"),
+    }
+
+
+def agreement_figures() -> dict | None:
+    """Krippendorff's alpha per field over all annotations, for the card."""
+    labels: dict[str, dict[str, dict[int, object]]] = {"is_claim": {}, "source": {}, "status": {}}
+    fields = ("is_claim", "source_id", "status_id")
+    rows = Annotation.objects.values_list("annotator_id", "sentence_id", *fields)
+    for annotator, sentence, *values in rows.iterator(chunk_size=5000):
+        for name, value in zip(labels, values, strict=True):
+            labels[name].setdefault(annotator, {})[sentence] = value
+    if not any(labels["is_claim"].values()):
+        return None
+    figures = {
+        f"krippendorff_alpha_{name}": agreement.krippendorff_alpha_nominal(by_coder)
+        for name, by_coder in labels.items()
+    }
+    figures["gold_labels"] = GoldLabel.objects.count()
+    return figures
+
+
+def write_bundle(fileobj, filters: selectors.ExportFilters, *, fmt: str = "csv") -> None:
+    """The ZIP bundle: data, dataset card (README.md + card.json), source taxonomy."""
+    statuses = list(VerificationStatus.objects.values("code", "label", "guideline", "order"))
+    readme, card = exporting.dataset_card(
+        filters=filters.as_dict(),
+        counts=counts(filters),
+        agreement=agreement_figures(),
+        statuses=statuses,
+        exported_at=timezone.now(),
+        app_version=APP_VERSION,
+        level=filters.level,
+        fmt=fmt,
+    )
+    exporting.write_bundle(
+        fileobj,
+        data_name=f"data.{fmt}",
+        data_chunks=data_chunks(filters, fmt),
+        card_md=readme,
+        card_json=card,
+        taxonomy_csv=exporting.taxonomy_csv(taxonomy()),
+    )
+
+
+def bundle_file(filters: selectors.ExportFilters) -> tempfile.SpooledTemporaryFile:
+    """The bundle in a temporary file (on disk past 16 MB), rewound for streaming."""
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 (response closes it)
+    write_bundle(spool, filters)
+    spool.seek(0)
+    return spool
+
+
+def taxonomy() -> list[dict]:
+    sources = Source.objects.prefetch_related("aliases").order_by("name")
+    return [
+        {
+            "name": s.name,
+            "kind": s.kind,
+            "side": s.side,
+            "status": "merged into " + s.merged_into.name if s.merged_into_id else s.status,
+            "aliases": [a.alias for a in s.aliases.all()],
+            "description": s.description,
+        }
+        for s in sources.select_related("merged_into")
+    ]

@@ -1,0 +1,58 @@
+"""The researchers' export page: filters, a live row count, streamed downloads."""
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from claims import dataset, selectors
+from claims.forms import ExportForm
+
+EXPORT_PERMISSION = "claims.export_dataset"
+
+
+@require_GET
+@login_required
+@permission_required(EXPORT_PERMISSION, raise_exception=True)
+def export_page(request):
+    form = ExportForm(request.GET or None)
+    if form.unknown():
+        return _unknown(form)
+    valid = not form.is_bound or form.is_valid()
+    filters = form.filters() if form.is_bound and valid else selectors.ExportFilters()
+    count = selectors.export_count(filters=filters) if valid else None
+    template = "claims/export.html#row-count" if request.htmx else "claims/export.html"
+    return render(request, template, {"form": form, "count": count}, status=200 if valid else 422)
+
+
+@require_GET
+@login_required
+@permission_required(EXPORT_PERMISSION, raise_exception=True)
+def export_download(request):
+    form = ExportForm(request.GET)
+    if form.unknown():
+        return _unknown(form)
+    if not form.is_valid():
+        return render(request, "claims/export.html", {"form": form, "count": None}, status=422)
+    filters, fmt = form.filters(), form.cleaned_data.get("format") or "csv"
+    name = dataset.filename(filters, fmt)
+    if fmt == "zip":
+        return FileResponse(dataset.bundle_file(filters), as_attachment=True, filename=name)
+    chunks = (
+        dataset.claim_review_chunks(filters)
+        if fmt == "claimreview"
+        else dataset.data_chunks(filters, fmt)
+    )
+    response = StreamingHttpResponse(
+        (chunk.encode("utf-8") for chunk in chunks), content_type=dataset.CONTENT_TYPES[fmt]
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _unknown(form):
+    return HttpResponseBadRequest(
+        f"Unknown export parameter(s): {', '.join(form.unknown())}. "
+        f"Allowed: {', '.join(form.fields)}.",
+        content_type="text/plain; charset=utf-8",
+    )
