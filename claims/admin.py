@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin, ImportExportMixin, ImportExportModelAdmin
 from import_export.forms import ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -26,7 +26,14 @@ from claims.models import (
     SourceAlias,
     VerificationStatus,
 )
-from claims.resources import ArticleResource, record_from
+from claims.resources import (
+    AnnotationResource,
+    ArticleResource,
+    GoldLabelResource,
+    SourceResource,
+    VerificationStatusResource,
+    record_from,
+)
 from claims.roles import ANNOTATOR
 
 
@@ -160,7 +167,8 @@ class SourceAliasInline(admin.TabularInline):
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(ImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [SourceResource]
     list_display = ("name", "kind", "side", "status", "merged_into", "proposed_by", "alias_list")
     list_filter = ("status", "kind", "side")
     search_fields = ("name", "aliases__alias", "description")
@@ -195,7 +203,8 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(VerificationStatus)
-class VerificationStatusAdmin(SimpleHistoryAdmin):
+class VerificationStatusAdmin(ImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [VerificationStatusResource]
     list_display = ("label", "code", "key", "swatch", "order", "is_active")
     list_editable = ("order", "is_active")
     ordering = ("order", "code")
@@ -210,7 +219,8 @@ class VerificationStatusAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(admin.ModelAdmin):
+class AnnotationAdmin(ExportMixin, admin.ModelAdmin):
+    resource_classes = [AnnotationResource]
     """Read-only: labels change in the annotation workspace, where versions are checked."""
 
     list_display = ("sentence", "annotator", "is_claim", "source", "status", "updated_at")
@@ -251,7 +261,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(GoldLabel)
-class GoldLabelAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+class GoldLabelAdmin(ExportMixin, SimpleHistoryAdmin, ReadOnlyAdmin):
+    resource_classes = [GoldLabelResource]
     list_display = ("sentence", "is_claim", "source", "status", "origin", "editor", "updated_at")
     list_filter = ("origin", "is_claim", "status", "editor")
     search_fields = ("sentence__text", "comment")

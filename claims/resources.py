@@ -3,13 +3,21 @@
 import datetime
 
 from django.core.exceptions import ValidationError
-from import_export import resources
+from import_export import fields, resources, widgets
 
-from claims import importing, services
-from claims.models import Article
+from claims import dataset, exporting, importing, services
+from claims.models import Annotation, Article, GoldLabel, Source, VerificationStatus
 
 
-class ArticleResource(resources.ModelResource):
+class SpreadsheetSafeResource(resources.ModelResource):
+    """Admin exports open in spreadsheets: every text cell goes through the one sanitiser."""
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        return exporting.csv_safe(value) if isinstance(value, str) else value
+
+
+class ArticleResource(SpreadsheetSafeResource):
     """Admin import of articles (CSV, JSON, XLSX) through the same path as the command line.
 
     Rows are matched by external_id, else by identical body, so re-importing never duplicates;
@@ -79,3 +87,112 @@ def record_from(article: Article) -> importing.ArticleRecord:
         url=article.url,
         external_id=article.external_id,
     )
+
+
+class AliasesWidget(widgets.Widget):
+    """Aliases as one cell: "Russian MoD; the Defence Ministry"."""
+
+    def clean(self, value, row=None, **kwargs):
+        return [a.strip() for a in str(value or "").split(";") if a.strip()]
+
+    def render(self, value, obj=None, **kwargs):
+        return "; ".join(alias.alias for alias in value.all()) if value is not None else ""
+
+
+class SourceResource(SpreadsheetSafeResource):
+    """The source taxonomy, editable in a spreadsheet: matched by name, aliases added."""
+
+    aliases = fields.Field(attribute="aliases", column_name="aliases", widget=AliasesWidget())
+
+    class Meta:
+        model = Source
+        fields = ("name", "kind", "side", "status", "description", "aliases")
+        import_id_fields = ["name"]
+        skip_unchanged = False
+        clean_model_instances = True
+        use_transactions = True
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        if field.attribute == "aliases":  # saved after the instance, in after_save_instance
+            instance._imported_aliases = field.clean(row, **kwargs)
+            return
+        super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
+
+    def after_save_instance(self, instance, row, **kwargs):
+        services.source_upsert(
+            name=instance.name,
+            kind=instance.kind,
+            side=instance.side,
+            description=instance.description,
+            aliases=getattr(instance, "_imported_aliases", []),
+        )
+
+
+class VerificationStatusResource(SpreadsheetSafeResource):
+    class Meta:
+        model = VerificationStatus
+        fields = ("code", "label", "guideline", "order", "key", "colour", "is_active")
+        import_id_fields = ["code"]
+        skip_unchanged = True
+        clean_model_instances = True
+        use_transactions = True
+
+
+class AnnotationResource(SpreadsheetSafeResource):
+    """Export only; annotators appear as pseudonyms as in dataset exports."""
+
+    annotator = fields.Field(column_name="annotator")
+
+    class Meta:
+        model = Annotation
+        fields = (
+            "id",
+            "sentence",
+            "sentence__article",
+            "sentence__text",
+            "is_claim",
+            "source__name",
+            "attribution_type",
+            "status__code",
+            "span_start",
+            "span_end",
+            "note",
+            "evidence_url",
+            "annotator",
+            "version",
+            "updated_at",
+        )
+
+    def dehydrate_annotator(self, annotation):
+        return dataset_pseudonym(annotation.annotator_id)
+
+
+class GoldLabelResource(SpreadsheetSafeResource):
+    reviewed_by = fields.Field(column_name="reviewed_by")
+
+    class Meta:
+        model = GoldLabel
+        fields = (
+            "id",
+            "sentence",
+            "sentence__article",
+            "sentence__text",
+            "is_claim",
+            "source__name",
+            "attribution_type",
+            "status__code",
+            "span_start",
+            "span_end",
+            "origin",
+            "comment",
+            "reviewed_by",
+            "version",
+            "updated_at",
+        )
+
+    def dehydrate_reviewed_by(self, gold):
+        return dataset_pseudonym(gold.editor_id)
+
+
+def dataset_pseudonym(user_id) -> str:
+    return dataset.pseudonymizer()(user_id)

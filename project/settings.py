@@ -134,6 +134,9 @@ CLAIMDESK_PUBLISHER = os.environ.get("CLAIMDESK_PUBLISHER", "claimdesk")
 
 # django-import-export: every admin import runs in one transaction, all or nothing.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# Importing needs the model's "change" permission, exporting its "view" permission.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 LOGGING = {
