@@ -12,3 +12,10 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# The test client and the browser tests talk plain HTTP to a local server.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+# Login rate limiting needs a request; tests that check it turn it on (tests/test_security.py).
+AXES_ENABLED = False
