@@ -619,7 +619,9 @@ def test_assign_needs_login(client, db):
 # --- query count ---------------------------------------------------------------------------
 
 # Measured for the 10-sentence article (SQLite and PostgreSQL alike).
-ANNOTATE_PAGE_QUERIES = 9  # includes the open send-backs shown to the annotator
+# Includes the open send-backs shown to the annotator and, for the navigation, the
+# export permission (user and group permissions, read once per request).
+ANNOTATE_PAGE_QUERIES = 11
 
 
 @pytest.mark.parametrize("length", [10, 200])
