@@ -102,16 +102,17 @@ class ReviewFilterForm(forms.Form):
         ],
         required=False,
     )
-    article = forms.IntegerField(required=False, min_value=1)
+    article = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     outlet = forms.CharField(required=False, max_length=200)
-    source = forms.IntegerField(required=False, min_value=1)
+    source = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     status = forms.SlugField(required=False, max_length=32)
-    annotator = forms.IntegerField(required=False, min_value=1)
+    annotator = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     q = forms.CharField(required=False, max_length=200)
     after = forms.CharField(required=False, max_length=80)
 
     def filters(self) -> selectors.ReviewFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()
+        data = self.cleaned_data  # the valid fields only
         return selectors.ReviewFilters(
             state=data.get("state") or "open",
             article=data.get("article"),

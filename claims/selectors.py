@@ -303,6 +303,8 @@ def decode_cursor(cursor: str) -> tuple[int, datetime.datetime, int] | None:
     try:
         bucket, stamp, sentence_id = cursor.split("_")
         moment = datetime.datetime.fromtimestamp(float(stamp), tz=datetime.UTC)
+        if not (0 <= int(bucket) <= 2 and 0 <= int(sentence_id) < 2**63):
+            return None
         return int(bucket), moment, int(sentence_id)
     except (ValueError, OverflowError):
         return None
