@@ -89,8 +89,29 @@ class ArticleImportForm(ImportForm):
         return upload
 
 
+class AllOrNothingImportMixin:
+    """A spreadsheet import writes every row or none: a row refused at confirm time (the data
+    changed since the preview) rolls back the others and says so."""
+
+    def get_import_data_kwargs(self, **kwargs):
+        # All or nothing: a row refused at confirm time rolls back every other row too.
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            messages.error(
+                request,
+                "Nothing was imported: the data changed since the preview and a row is now "
+                "refused. Upload the file again to see why.",
+            )
+            return HttpResponseRedirect(
+                reverse(f"admin:claims_{self.model._meta.model_name}_import")
+            )
+        return super().process_result(result, request)
+
+
 @admin.register(Article)
-class ArticleAdmin(ImportExportModelAdmin):
+class ArticleAdmin(AllOrNothingImportMixin, ImportExportModelAdmin):
     resource_classes = [ArticleResource]
     import_form_class = ArticleImportForm
     form = ArticleForm
@@ -109,20 +130,6 @@ class ArticleAdmin(ImportExportModelAdmin):
     def get_inlines(self, request, obj):
         # Sentences exist only once the article is saved and segmented.
         return [SentenceInline] if obj else []
-
-    def get_import_data_kwargs(self, **kwargs):
-        # All or nothing: a row refused at confirm time rolls back every other row too.
-        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
-
-    def process_result(self, result, request):
-        if result.has_errors() or result.has_validation_errors():
-            messages.error(
-                request,
-                "Nothing was imported: the data changed since the preview and a row is now "
-                "refused. Upload the file again to see why.",
-            )
-            return HttpResponseRedirect(reverse("admin:claims_article_import"))
-        return super().process_result(result, request)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_sentences=Count("sentences"))
@@ -167,7 +174,7 @@ class SourceAliasInline(admin.TabularInline):
 
 
 @admin.register(Source)
-class SourceAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class SourceAdmin(AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [SourceResource]
     list_display = ("name", "kind", "side", "status", "merged_into", "proposed_by", "alias_list")
     list_filter = ("status", "kind", "side")
@@ -203,7 +210,7 @@ class SourceAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(VerificationStatus)
-class VerificationStatusAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class VerificationStatusAdmin(AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [VerificationStatusResource]
     list_display = ("label", "code", "key", "swatch", "order", "is_active")
     list_editable = ("order", "is_active")

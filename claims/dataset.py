@@ -54,14 +54,18 @@ def claim_review_chunks(filters: selectors.ExportFilters) -> Iterator[str]:
     names = [column.name for column in exporting.COLUMNS]
     rows = selectors.export_rows(filters=gold_claims, pseudonymize=pseudonymizer())
     yield "[\n"
-    for number, row in enumerate(rows):
+    number = 0
+    for row in rows:
         mapping = dict(zip(names, row, strict=True))
+        if not mapping["url"]:
+            continue  # ClaimReview needs the article's address; the card counts these out
         review = exporting.claim_review(
             mapping,
             publisher=settings.CLAIMDESK_PUBLISHER,
             status_label=labels.get(mapping["status"]),
         )
         yield ("" if number == 0 else ",\n") + json.dumps(review, ensure_ascii=False)
+        number += 1
     yield "\n]\n"
 
 

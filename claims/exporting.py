@@ -193,6 +193,13 @@ def csv_safe(value: str) -> str:
     return value
 
 
+def csv_unescape(value: str) -> str:
+    """Undo csv_safe: a spreadsheet re-imported into claimdesk gets its text back exactly."""
+    if len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_START:
+        return value[1:]
+    return value
+
+
 # --- Pseudonyms ----------------------------------------------------------------------------
 
 

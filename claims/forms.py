@@ -102,16 +102,17 @@ class ReviewFilterForm(forms.Form):
         ],
         required=False,
     )
-    article = forms.IntegerField(required=False, min_value=1)
+    article = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     outlet = forms.CharField(required=False, max_length=200)
-    source = forms.IntegerField(required=False, min_value=1)
+    source = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     status = forms.SlugField(required=False, max_length=32)
-    annotator = forms.IntegerField(required=False, min_value=1)
+    annotator = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     q = forms.CharField(required=False, max_length=200)
     after = forms.CharField(required=False, max_length=80)
 
     def filters(self) -> selectors.ReviewFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()
+        data = self.cleaned_data  # the valid fields only
         return selectors.ReviewFilters(
             state=data.get("state") or "open",
             article=data.get("article"),
@@ -141,6 +142,20 @@ class SendBackForm(forms.Form):
     comment = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Ids must be positive 64-bit integers before they reach the database."""
+
+    def _check_values(self, value):
+        for item in value:
+            if not str(item).isdigit() or not 0 < int(item) < 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": item},
+                )
+        return super()._check_values(value)
+
+
 class ExportForm(forms.Form):
     """The export filters. Only these keys are accepted (see `unknown`)."""
 
@@ -163,8 +178,8 @@ class ExportForm(forms.Form):
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     outlets = forms.MultipleChoiceField(required=False)
-    articles = forms.ModelMultipleChoiceField(queryset=Article.objects.none(), required=False)
-    sources = forms.ModelMultipleChoiceField(queryset=Source.objects.none(), required=False)
+    articles = IdMultipleChoiceField(queryset=Article.objects.none(), required=False)
+    sources = IdMultipleChoiceField(queryset=Source.objects.none(), required=False)
     source_kinds = forms.MultipleChoiceField(choices=SourceKind.choices, required=False)
     sides = forms.MultipleChoiceField(required=False)
     statuses = forms.ModelMultipleChoiceField(

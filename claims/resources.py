@@ -10,11 +10,18 @@ from claims.models import Annotation, Article, GoldLabel, Source, VerificationSt
 
 
 class SpreadsheetSafeResource(resources.ModelResource):
-    """Admin exports open in spreadsheets: every text cell goes through the one sanitiser."""
+    """Admin exports open in spreadsheets: every text cell goes through the one sanitiser,
+    and an import takes the protective quote off again, so a round trip changes nothing."""
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
         return exporting.csv_safe(value) if isinstance(value, str) else value
+
+    def before_import_row(self, row, **kwargs):
+        for key, value in row.items():
+            if isinstance(value, str):
+                row[key] = exporting.csv_unescape(value)
+        super().before_import_row(row, **kwargs)
 
 
 class ArticleResource(SpreadsheetSafeResource):
@@ -96,7 +103,9 @@ class AliasesWidget(widgets.Widget):
         return [a.strip() for a in str(value or "").split(";") if a.strip()]
 
     def render(self, value, obj=None, **kwargs):
-        return "; ".join(alias.alias for alias in value.all()) if value is not None else ""
+        if value is None or value.instance.pk is None:  # a new source, not saved yet
+            return ""
+        return "; ".join(alias.alias for alias in value.all())
 
 
 class SourceResource(SpreadsheetSafeResource):
@@ -136,6 +145,10 @@ class VerificationStatusResource(SpreadsheetSafeResource):
         skip_unchanged = True
         clean_model_instances = True
         use_transactions = True
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        instance.key = instance.key or None  # an empty key cell means "no key" (NULL)
 
 
 class AnnotationResource(SpreadsheetSafeResource):

@@ -303,6 +303,8 @@ def decode_cursor(cursor: str) -> tuple[int, datetime.datetime, int] | None:
     try:
         bucket, stamp, sentence_id = cursor.split("_")
         moment = datetime.datetime.fromtimestamp(float(stamp), tz=datetime.UTC)
+        if not (0 <= int(bucket) <= 2 and 0 <= int(sentence_id) < 2**63):
+            return None
         return int(bucket), moment, int(sentence_id)
     except (ValueError, OverflowError):
         return None
@@ -594,8 +596,10 @@ def export_rows(*, filters: ExportFilters, pseudonymize, chunk_size: int = 5000)
     columns = [Value(None, output_field=CharField()) if p is None else p for p in paths]
     for values in rows.values_list(*columns).iterator(chunk_size=chunk_size):
         row = list(values)
-        row[20] = pseudonymize(row[20])  # annotator
-        row[23] = pseudonymize(row[23])  # reviewed_by
+        if row[20] is not None:
+            row[20] = pseudonymize(row[20])  # annotator
+        if row[23] is not None:
+            row[23] = pseudonymize(row[23])  # reviewed_by
         if row[12] is not None:
             row[14] = row[10][row[12] : row[13]]  # the claim span's text
         yield row

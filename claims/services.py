@@ -341,7 +341,14 @@ def annotation_save(
             .first()
         )
         before = label_snapshot(current)
+        review = getattr(sentence, "review", None)  # read before the refresh changes it
+        sent_back = review is not None and review.state == ReviewItem.State.SENT_BACK
         if before == label:
+            if sent_back:  # "I looked again and stand by my label"
+                review_item_refresh(sentence_id=sentence.pk)
+                SendBack.objects.filter(sentence=sentence, resolved_at=None).update(
+                    resolved_at=timezone.now()
+                )
             return current
         if (current.version if current else 0) != expected_version:
             raise AnnotationConflict(current)
@@ -374,8 +381,7 @@ def annotation_save(
             after=label,
         )
         review_item_refresh(sentence_id=sentence.pk)
-        review = getattr(sentence, "review", None)  # views select it with the sentence
-        if review is not None and review.state == ReviewItem.State.SENT_BACK:
+        if sent_back:
             SendBack.objects.filter(sentence=sentence, resolved_at=None).update(
                 resolved_at=timezone.now()
             )
@@ -624,9 +630,10 @@ def gold_labels_bulk_accept(*, items, editor: User) -> int:
         ):
             first.setdefault(annotation.sentence_id, annotation)
         for annotation in first.values():
-            if hasattr(annotation.sentence, "gold"):
-                continue
-            gold_label_accept(annotation=annotation, editor=editor, expected_version=0)
+            gold = getattr(annotation.sentence, "gold", None)
+            gold_label_accept(
+                annotation=annotation, editor=editor, expected_version=gold.version if gold else 0
+            )
             accepted += 1
     return accepted
 

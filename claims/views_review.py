@@ -51,7 +51,7 @@ def review_detail(request, sentence_id: int):
 def review_accept(request, sentence_id: int):
     sentence = selectors.review_detail(sentence_id=sentence_id)
     annotation = get_object_or_404(
-        Annotation, pk=request.POST.get("annotation"), sentence=sentence
+        Annotation, pk=_int(request.POST.get("annotation")), sentence=sentence
     )
     try:
         services.gold_label_accept(
@@ -208,7 +208,10 @@ def _filter_choices() -> dict:
         "articles": Article.objects.filter(pk__in=ReviewItem.objects.values("article_id")).only(
             "id", "title"
         ),
-        "outlets": Article.objects.exclude(outlet="").values_list("outlet", flat=True).distinct(),
+        "outlets": Article.objects.exclude(outlet="")
+        .order_by("outlet")
+        .values_list("outlet", flat=True)
+        .distinct(),
         "sources": Source.objects.filter(merged_into=None).only("id", "name"),
         "statuses": VerificationStatus.objects.all(),
         "annotators": selectors.annotators(),

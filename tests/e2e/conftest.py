@@ -29,7 +29,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
-DEMO_PASSWORDS = {"annotator1": "annotator1-demo", "annotator2": "annotator2-demo"}
+DEMO_PASSWORDS = {
+    name: f"{name}-demo" for name in ("annotator1", "annotator2", "editor", "researcher", "admin")
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:

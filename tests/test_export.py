@@ -1,0 +1,992 @@
+"""Dataset export end to end: the export page, downloads, the bundle, ClaimReview, the command.
+
+Rows are checked against the database through `tests.factories_export.expected_rows`, which
+reads model instances, not the export query.
+"""
+
+import csv
+import datetime
+import gc
+import io
+import json
+import re
+import zipfile
+from collections import Counter
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.http import FileResponse, StreamingHttpResponse
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils.html import escape
+
+from claims import dataset, exporting, services
+from claims.importing import ArticleRecord
+from claims.models import Source
+from tests.conftest import make_user
+from tests.factories_export import (
+    ANNOTATOR_IDS,
+    EDITOR_ID,
+    as_csv,
+    as_json,
+    build_dataset,
+    expected_keys,
+    expected_rows,
+    key_of,
+    label,
+    make_raw_article,
+    parse_csv,
+    parse_jsonl,
+    utc_text,
+)
+from tests.factories_workspace import annotatable, make_article
+
+pytestmark = pytest.mark.django_db
+
+PAGE_URL = reverse("claims:export")
+DOWNLOAD_URL = reverse("claims:export_download")
+HX = {"HX-Request": "true"}
+FORMATS = ["csv", "jsonl", "zip", "claimreview"]
+STREAMED_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+    "claimreview": "application/ld+json; charset=utf-8",
+}
+
+
+@pytest.fixture
+def researcher(db):
+    return make_user("res", "researcher")
+
+
+@pytest.fixture
+def data(db):
+    return build_dataset()
+
+
+@pytest.fixture
+def res_client(client, researcher):
+    client.force_login(researcher)
+    return client
+
+
+def body_of(response) -> bytes:
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def download(client, **params):
+    response = client.get(DOWNLOAD_URL, params)
+    assert response.status_code == 200, body_of(response)[:500]
+    return response
+
+
+def rows_of(client, fmt: str = "csv", **params) -> list[dict]:
+    content = body_of(download(client, format=fmt, **params))
+    return parse_csv(content) if fmt == "csv" else parse_jsonl(content)
+
+
+def page_count(response) -> int:
+    """The row count in the export page or in its row-count partial."""
+    match = re.search(r'id="row-count"[^>]*>\s*<strong>(\d+)</strong>', response.content.decode())
+    assert match, response.content.decode()
+    return int(match.group(1))
+
+
+def normalise_pseudonyms(row: dict) -> dict:
+    """Empty pseudonym cells as "" (see test_jsonl_empty_pseudonym_columns_are_null)."""
+    return {k: (v or "") if k in ("annotator", "reviewed_by") else v for k, v in row.items()}
+
+
+# --- round trip ----------------------------------------------------------------------------
+
+
+def test_dataset_has_what_the_round_trip_needs(data):
+    gold, annotations = expected_rows("gold"), expected_rows("annotations")
+    assert len(gold) == 7
+    assert len(annotations) == 11
+    assert {r["gold_origin"] for r in gold} == {"accepted", "corrected", None}
+    assert any(r["claim_span_text"] for r in annotations)
+    assert len({r["_annotator_id"] for r in annotations}) == 2
+
+
+@pytest.mark.parametrize("level", ["gold", "annotations"])
+def test_csv_round_trip_matches_the_database(res_client, data, level):
+    downloaded = rows_of(res_client, "csv", level=level)
+
+    expected = [as_csv(row) for row in expected_rows(level)]
+    assert downloaded == expected
+
+
+@pytest.mark.parametrize("level", ["gold", "annotations"])
+def test_jsonl_round_trip_matches_the_database_exactly(res_client, data, level):
+    downloaded = rows_of(res_client, "jsonl", level=level)
+
+    expected = [as_json(row) for row in expected_rows(level)]
+    assert [normalise_pseudonyms(r) for r in downloaded] == expected
+
+
+def test_gold_rows_in_detail(res_client, data):
+    """Spell out a few values, so the round trip is not only checked against itself."""
+    rows = {int(r["sentence_id"]): r for r in rows_of(res_client, "jsonl", level="gold")}
+    a0, a1, b2 = (rows[data.sentences[k].pk] for k in ("A0", "A1", "B2"))
+    article = data.articles[0]
+    p = dataset.pseudonymizer()
+
+    assert a0["text"] == (
+        'The Russian Ministry of Defence said its forces "repelled 3 attacks", near Київ.'
+    )
+    assert article.body[a0["char_start"] : a0["char_end"]] == a0["text"]
+    assert a0["text"][a0["claim_span_start"] : a0["claim_span_end"]] == "repelled 3 attacks"
+    assert a0["claim_span_text"] == "repelled 3 attacks"
+    assert (a0["external_id"], a0["outlet"], a0["published_on"]) == (
+        "rtr-001",
+        "Reuters",
+        "2024-03-02",
+    )
+    assert a0["url"] == "https://example.com/news/odesa?id=1&lang=en"
+    assert (a0["is_claim"], a0["source"], a0["source_kind"], a0["side"], a0["status"]) == (
+        True,
+        "Russian Ministry of Defence",
+        "government",
+        "Russia",
+        "unverified",
+    )
+    assert a0["gold_origin"] == "accepted"
+    assert a0["reviewed_by"] == p(EDITOR_ID)
+    assert a0["reviewed_at"] == utc_text(data.gold["A0"].updated_at)
+    assert (a1["gold_origin"], a1["status"], a1["attribution_type"]) == (
+        "corrected",
+        "false",
+        "unnamed",
+    )
+    assert a1["claim_span_start"] is None and a1["claim_span_text"] is None
+    assert b2["is_claim"] is None and b2["gold_origin"] is None and b2["reviewed_at"] is None
+
+
+def test_annotation_rows_are_ordered_by_article_position_and_annotator(res_client, data):
+    rows = rows_of(res_client, "csv", level="annotations")
+    one, two = (dataset.pseudonymizer()(pk) for pk in ANNOTATOR_IDS)
+    a0 = [r for r in rows if int(r["sentence_id"]) == data.sentences["A0"].pk]
+
+    assert [r["annotator"] for r in a0] == [one, two]
+    assert [r["status"] for r in a0] == ["unverified", "disputed"]
+    assert [r["claim_span_text"] for r in a0] == ["repelled 3 attacks", ""]
+    keys = [(int(r["article_id"]), int(r["position"])) for r in rows]
+    assert keys == sorted(keys)
+    assert all(r["gold_origin"] == r["reviewed_by"] == r["reviewed_at"] == "" for r in rows)
+    assert all(r["annotated_at"].endswith("Z") for r in rows)
+
+
+def test_gold_level_has_one_row_per_annotatable_sentence_and_no_credits(res_client, data):
+    article, _ = services.article_upsert(
+        record=ArticleRecord(
+            body="Officials said the port is closed.\n\nReporting by Jane Doe; Editing by Ann Roe"
+        )
+    )
+    credits = article.sentences.exclude(kind="sentence")
+
+    rows = rows_of(res_client, "csv", level="gold")
+
+    ids = [int(r["sentence_id"]) for r in rows]
+    assert len(ids) == len(set(ids))
+    assert not set(credits.values_list("pk", flat=True)) & set(ids)
+    assert set(ids) == {r["sentence_id"] for r in expected_rows("gold")}
+
+
+@pytest.mark.parametrize("level", ["gold", "annotations"])
+def test_jsonl_empty_pseudonym_columns_are_null(res_client, data, level):
+    rows = rows_of(res_client, "jsonl", level=level)
+
+    for row in rows:
+        if level == "gold":
+            assert row["annotator"] is None
+            assert (row["reviewed_by"] is None) == (row["gold_origin"] is None)
+        else:
+            assert row["reviewed_by"] is None
+
+
+# --- filters -------------------------------------------------------------------------------
+
+# Each filter: query parameters (a callable of the dataset) and the rows it keeps.
+FILTERS = {
+    "date_from": (
+        lambda d: {"date_from": "2024-04-01"},
+        lambda r, d: r["published_on"] and r["published_on"] >= datetime.date(2024, 4, 1),
+    ),
+    "date_to": (
+        lambda d: {"date_to": "2024-03-31"},
+        lambda r, d: r["published_on"] and r["published_on"] <= datetime.date(2024, 3, 31),
+    ),
+    "date_range": (
+        lambda d: {"date_from": "2024-03-02", "date_to": "2024-03-02"},
+        lambda r, d: r["published_on"] == datetime.date(2024, 3, 2),
+    ),
+    "outlets": (
+        lambda d: {"outlets": ["Kyiv Independent"]},
+        lambda r, d: r["outlet"] == "Kyiv Independent",
+    ),
+    "articles": (
+        lambda d: {"articles": [d.articles[0].pk]},
+        lambda r, d: r["article_id"] == d.articles[0].pk,
+    ),
+    "sources": (
+        lambda d: {"sources": [d.sources["army"].pk, d.sources["witness"].pk]},
+        lambda r, d: r["_source_id"] in (d.sources["army"].pk, d.sources["witness"].pk),
+    ),
+    "source_kinds": (
+        lambda d: {"source_kinds": ["government", "individual"]},
+        lambda r, d: r["source_kind"] in ("government", "individual"),
+    ),
+    "sides": (lambda d: {"sides": ["Ukraine"]}, lambda r, d: r["side"] == "Ukraine"),
+    "statuses": (
+        lambda d: {"statuses": ["unverified", "false"]},
+        lambda r, d: r["status"] in ("unverified", "false"),
+    ),
+    "claims_only": (lambda d: {"claims_only": "on"}, lambda r, d: r["is_claim"] is True),
+    "reviewed_only": (lambda d: {"reviewed_only": "on"}, lambda r, d: r["_has_gold"]),
+    "combined": (
+        lambda d: {"sides": ["Ukraine", "Russia"], "claims_only": "on", "date_to": "2024-12-31"},
+        lambda r, d: r["side"] in ("Ukraine", "Russia") and r["is_claim"] is True,
+    ),
+}
+
+
+@pytest.mark.parametrize("level", ["gold", "annotations"])
+@pytest.mark.parametrize("name", list(FILTERS))
+def test_each_filter_keeps_the_expected_rows_and_the_live_count_agrees(
+    res_client, data, name, level
+):
+    make_params, keeps = FILTERS[name]
+    params = {**make_params(data), "level": level}
+    everything = expected_rows(level)
+    expected = [r for r in everything if keeps(r, data)]
+    assert 0 < len(expected) < len(everything), "the dataset does not exercise this filter"
+
+    csv_rows = rows_of(res_client, "csv", **params)
+    jsonl_rows = rows_of(res_client, "jsonl", **params)
+
+    assert [key_of(r) for r in csv_rows] == expected_keys(expected)
+    assert [key_of(r) for r in jsonl_rows] == expected_keys(expected)
+    assert csv_rows == [as_csv(r) for r in expected]
+    partial = res_client.get(PAGE_URL, params, headers=HX)
+    full = res_client.get(PAGE_URL, params)
+    assert partial.status_code == full.status_code == 200
+    assert page_count(partial) == page_count(full) == len(csv_rows)
+
+
+def test_the_level_changes_the_rows(res_client, data):
+    gold = rows_of(res_client, "csv", level="gold")
+    annotations = rows_of(res_client, "csv", level="annotations")
+    default = rows_of(res_client, "csv")
+
+    assert default == gold
+    assert len(gold) == 7 and len(annotations) == 11
+    assert {r["annotator"] for r in gold} == {""}
+    assert "" not in {r["annotator"] for r in annotations}
+
+
+def test_a_filter_that_matches_nothing_gives_a_header_only_file_and_a_zero_count(res_client, data):
+    params = {"date_from": "2030-01-01"}
+
+    assert (
+        body_of(download(res_client, format="csv", **params))
+        == (",".join(exporting.COLUMN_NAMES) + "\r\n").encode()
+    )
+    assert body_of(download(res_client, format="jsonl", **params)) == b""
+    assert page_count(res_client.get(PAGE_URL, params, headers=HX)) == 0
+
+
+def test_articles_without_a_date_are_left_out_by_a_date_filter_only(res_client, data):
+    undated, _ = services.article_upsert(
+        record=ArticleRecord(body="Officials said nothing happened.")
+    )
+
+    everything = {int(r["article_id"]) for r in rows_of(res_client, "csv")}
+    dated = {int(r["article_id"]) for r in rows_of(res_client, "csv", date_to="2099-01-01")}
+
+    assert undated.pk in everything
+    assert undated.pk not in dated
+
+
+def test_the_partial_is_only_the_row_count_and_the_page_is_whole(res_client, data):
+    partial = res_client.get(PAGE_URL, {"level": "annotations"}, headers=HX)
+    page = res_client.get(PAGE_URL, {"level": "annotations"})
+    bare = res_client.get(PAGE_URL)
+
+    html = partial.content.decode().strip()
+    assert html.startswith('<p id="row-count"') and html.endswith("</p>")
+    assert "<form" not in html and "<html" not in html
+    assert page_count(partial) == 11
+    assert "<html" in page.content.decode() and 'id="export-form"' in page.content.decode()
+    assert page_count(page) == 11
+    assert page_count(bare) == 7  # no parameters: the gold level, unfiltered
+    # htmx swaps the 422 partial of invalid filters (it ignores 4xx responses by default).
+    assert '{"code": "422", "swap": true}' in page.content.decode()
+
+
+# --- refused parameters ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [PAGE_URL, DOWNLOAD_URL])
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+def test_an_unknown_parameter_is_refused_by_name(res_client, data, url, headers):
+    response = res_client.get(url, {"statuses": "unverified", "annotator": "5"}, headers=headers)
+
+    assert response.status_code == 400
+    assert "annotator" in response.content.decode()
+    assert response["Content-Type"].startswith("text/plain")
+
+
+INVALID = {
+    "bad date": ({"date_from": "2024-13-45"}, "Enter a valid date."),
+    "unknown status": ({"statuses": "no-such-status"}, "no-such-status"),
+    "dates reversed": (
+        {"date_from": "2024-05-01", "date_to": "2024-04-01"},
+        "The end date is before the start date.",
+    ),
+    "unknown level": ({"level": "everything"}, "everything"),
+    "unknown outlet": ({"outlets": "Pravda"}, "Pravda"),
+    "unknown source kind": ({"source_kinds": "alien"}, "alien"),
+    "article not a number": ({"articles": "abc"}, "abc"),
+    "article id too large": ({"articles": "99999999999999999999999"}, "99999999999999999999999"),
+    "source id too large": ({"sources": "99999999999999999999999"}, "99999999999999999999999"),
+    "missing article": ({"articles": "987654321"}, "987654321"),
+    "status with a NUL byte": ({"statuses": "unverified\x00"}, "unverified"),
+    "outlet with a NUL byte": ({"outlets": "Reuters\x00"}, "Reuters"),
+}
+
+
+@pytest.mark.parametrize("url", [PAGE_URL, DOWNLOAD_URL])
+@pytest.mark.parametrize(
+    "case",
+    list(INVALID),
+)
+def test_invalid_values_give_422_never_500(res_client, data, url, case):
+    params, _ = INVALID[case]
+
+    response = res_client.get(url, {**params, "format": "csv"})
+    partial = res_client.get(PAGE_URL, params, headers=HX)
+
+    assert response.status_code == 422
+    assert not response.streaming
+    assert "Fix the filters above" in response.content.decode()
+    assert partial.status_code == 422
+    assert "Fix the filters above" in partial.content.decode()
+
+
+@pytest.mark.parametrize("case", ["bad date", "dates reversed"])
+def test_date_errors_are_explained_on_the_page(res_client, data, case):
+    params, message = INVALID[case]
+
+    response = res_client.get(DOWNLOAD_URL, params)
+
+    assert response.status_code == 422
+    assert message in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "case", ["unknown status", "unknown level", "unknown outlet", "article not a number"]
+)
+def test_other_invalid_values_are_explained_on_the_page(res_client, data, case):
+    params, _ = INVALID[case]
+
+    response = res_client.get(DOWNLOAD_URL, params)
+
+    assert response.status_code == 422
+    errors = [m for messages in response.context["form"].errors.values() for m in messages]
+    assert errors
+    for message in errors:
+        assert str(escape(message)) in response.content.decode()
+
+
+def test_an_unknown_format_is_422(res_client, data):
+    response = res_client.get(DOWNLOAD_URL, {"format": "xls"})
+
+    assert response.status_code == 422
+
+
+def test_a_merged_source_is_not_a_filter_value(res_client, data):
+    old = services.source_upsert(name="Old army name", kind="military", side="Ukraine")
+    services.source_merge(source=old, into=data.sources["army"])
+
+    response = res_client.get(DOWNLOAD_URL, {"sources": old.pk})
+
+    assert response.status_code == 422
+
+
+# --- pseudonyms ----------------------------------------------------------------------------
+
+
+def all_downloads(client) -> str:
+    """Every download at both levels as text (the ZIP's members unpacked)."""
+    parts = []
+    for level in ("gold", "annotations"):
+        for fmt in FORMATS:
+            content = body_of(download(client, format=fmt, level=level))
+            if fmt == "zip":
+                archive = zipfile.ZipFile(io.BytesIO(content))
+                parts += [archive.read(name).decode() for name in archive.namelist()]
+            else:
+                parts.append(content.decode())
+    return "\n".join(parts)
+
+
+def test_pseudonyms_are_stable_across_exports(res_client, data):
+    first = rows_of(res_client, "jsonl", level="annotations")
+    second = rows_of(res_client, "jsonl", level="annotations")
+
+    assert [r["annotator"] for r in first] == [r["annotator"] for r in second]
+    assert rows_of(res_client, "jsonl") == rows_of(res_client, "jsonl")
+
+
+def test_pseudonyms_differ_between_people_and_look_like_pseudonyms(res_client, data):
+    annotations = rows_of(res_client, "jsonl", level="annotations")
+    gold = rows_of(res_client, "jsonl")
+
+    names = {r["annotator"] for r in annotations}
+    editors = {r["reviewed_by"] for r in gold if r["reviewed_by"]}
+    assert len(names) == 2
+    assert len(editors) == 1
+    assert not names & editors
+    assert all(re.fullmatch(r"a-[0-9a-f]{12}", n) for n in names | editors)
+    by_annotator = {
+        r["annotator"]: r["status"]
+        for r in annotations
+        if r["sentence_id"] == data.sentences["A0"].pk
+    }
+    assert sorted(by_annotator.values()) == ["disputed", "unverified"]
+
+
+def test_no_download_contains_a_username_or_a_user_id(res_client, data):
+    content = all_downloads(res_client)
+
+    for user in [*data.annotators, data.editor]:
+        assert user.username not in content
+        assert str(user.pk) not in content
+
+
+def test_renaming_a_user_keeps_the_pseudonym(res_client, data):
+    before = rows_of(res_client, "csv", level="annotations")
+    data.annotators[0].username = "someone-else"
+    data.annotators[0].save()
+
+    assert rows_of(res_client, "csv", level="annotations") == before
+
+
+def test_pseudonyms_rotate_with_the_pseudonym_key(res_client, data):
+    with override_settings(CLAIMDESK_PSEUDONYM_KEY="first-key"):
+        first = rows_of(res_client, "jsonl", level="annotations")
+        first_again = rows_of(res_client, "jsonl", level="annotations")
+        first_gold = rows_of(res_client, "jsonl")
+    with override_settings(CLAIMDESK_PSEUDONYM_KEY="second-key"):
+        second = rows_of(res_client, "jsonl", level="annotations")
+        second_gold = rows_of(res_client, "jsonl")
+
+    assert first == first_again
+    old, new = {r["annotator"] for r in first}, {r["annotator"] for r in second}
+    assert len(old) == len(new) == 2
+    assert not old & new
+    old_editor = {r["reviewed_by"] for r in first_gold} - {"", None}
+    new_editor = {r["reviewed_by"] for r in second_gold} - {"", None}
+    assert len(old_editor) == len(new_editor) == 1 and old_editor != new_editor
+    # Only the pseudonyms changed.
+    strip = lambda rows: [{**r, "annotator": None} for r in rows]  # noqa: E731
+    assert strip(first) == strip(second)
+
+
+# --- spreadsheet safety --------------------------------------------------------------------
+
+PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n"]
+
+
+@pytest.fixture
+def hostile(db, researcher):
+    """Texts starting with every formula prefix: sentence, title, external id, outlet."""
+    texts = [f'{p}HYPERLINK("https://evil.example","x") said {i}.' for i, p in enumerate(PREFIXES)]
+    texts += [
+        'Officials said: "3,000 people, maybe more", were evacuated.',
+        "Line one\r\nline two\nline three\rend.",
+        "Мер Києва Віталій Кличко сказав «так» — 東京 😀.",  # noqa: RUF001
+    ]
+    article, sentences = make_raw_article(
+        texts=texts,
+        title="=cmd|' /C calc'!A0",
+        outlet="@Outlet",
+        external_id="-42",
+        url="https://example.com/x",
+    )
+    source = services.source_upsert(name="@DefenceU", kind="social_media", side="+Ukraine")
+    annotator = make_user("hostile-annotator", "annotator")
+    for sentence in sentences:
+        services.annotation_save(
+            sentence=sentence,
+            annotator=annotator,
+            label=label(source=source, span=(0, 5)),
+            expected_version=0,
+        )
+    return article, sentences
+
+
+@pytest.mark.parametrize("level", ["gold", "annotations"])
+def test_formula_prefixes_are_neutralised_in_csv(res_client, hostile, level):
+    _, sentences = hostile
+
+    rows = rows_of(res_client, "csv", level=level)
+
+    by_id = {int(r["sentence_id"]): r for r in rows}
+    for sentence in sentences[: len(PREFIXES)]:
+        row = by_id[sentence.pk]
+        assert row["text"] == "'" + sentence.text
+        assert row["title"] == "'=cmd|' /C calc'!A0"
+        assert row["outlet"] == "'@Outlet"
+        assert row["external_id"] == "'-42"
+        if level == "annotations":
+            assert row["claim_span_text"] == "'" + sentence.text[:5]
+            assert row["source"] == "'@DefenceU"
+            assert row["side"] == "'+Ukraine"
+    # Numbers are never prefixed.
+    assert all(re.fullmatch(r"\d+", r["char_start"]) for r in rows)
+    for row in rows:
+        for column in exporting.TEXT_COLUMNS:
+            assert not row[column] or row[column][0] not in "=+-@\t\r\n"
+
+
+@pytest.mark.parametrize("level", ["gold", "annotations"])
+def test_formula_prefixes_are_kept_exactly_in_jsonl(res_client, hostile, level):
+    article, sentences = hostile
+
+    rows = rows_of(res_client, "jsonl", level=level)
+
+    by_id = {r["sentence_id"]: r for r in rows}
+    for sentence in sentences:
+        row = by_id[sentence.pk]
+        assert row["text"] == sentence.text
+        assert article.body[row["char_start"] : row["char_end"]] == row["text"]
+        assert row["title"] == "=cmd|' /C calc'!A0"
+        assert row["outlet"] == "@Outlet"
+        assert row["external_id"] == "-42"
+        if level == "annotations":
+            assert row["claim_span_text"] == sentence.text[:5]
+            assert row["source"] == "@DefenceU"
+
+
+def test_commas_quotes_newlines_and_non_ascii_survive_csv(res_client, hostile):
+    _, sentences = hostile
+    special = sentences[len(PREFIXES) :]
+
+    response = download(res_client, format="csv", level="annotations")
+    content = body_of(response)
+    rows = {int(r["sentence_id"]): r for r in parse_csv(content)}
+
+    for sentence in special:
+        assert rows[sentence.pk]["text"] == sentence.text
+    assert "Line one\r\nline two\nline three\rend." in content.decode()
+    assert "«так» — 東京 😀" in content.decode("utf-8")
+    assert not content.startswith(b"\xef\xbb\xbf")  # no BOM
+    assert content.endswith(b"\r\n")
+
+
+# --- responses -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "claimreview"])
+def test_text_downloads_are_streamed_attachments(res_client, data, fmt):
+    response = download(res_client, format=fmt, level="gold")
+
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"] == STREAMED_TYPES[fmt]
+    extension = {"csv": "csv", "jsonl": "jsonl", "claimreview": "jsonld"}[fmt]
+    assert re.fullmatch(
+        rf'attachment; filename="claimdesk-gold-\d{{8}}-\d{{6}}\.{extension}"',
+        response["Content-Disposition"],
+    )
+    body_of(response).decode("utf-8")
+
+
+def test_the_level_is_in_the_file_name(res_client, data):
+    response = download(res_client, format="jsonl", level="annotations")
+
+    assert 'filename="claimdesk-annotations-' in response["Content-Disposition"]
+
+
+def zip_of(response) -> zipfile.ZipFile:
+    archive = zipfile.ZipFile(io.BytesIO(body_of(response)))
+    assert archive.testzip() is None
+    return archive
+
+
+@pytest.mark.parametrize("level", ["gold", "annotations"])
+def test_zip_bundle_holds_data_card_and_taxonomy(res_client, data, level):
+    params = {"level": level, "statuses": ["unverified", "false", "disputed"]}
+
+    response = download(res_client, format="zip", **params)
+
+    assert isinstance(response, FileResponse)
+    assert response["Content-Type"] == "application/zip"
+    assert re.fullmatch(
+        rf'attachment; filename="claimdesk-{level}-\d{{8}}-\d{{6}}\.zip"',
+        response["Content-Disposition"],
+    )
+    archive = zip_of(response)
+    assert archive.namelist() == ["data.csv", "README.md", "card.json", "taxonomy.csv"]
+    rows = parse_csv(archive.read("data.csv"))
+    assert rows == rows_of(res_client, "csv", **params)
+    assert rows, "the filters should keep some rows"
+    card = json.loads(archive.read("card.json"))
+    counts = card["counts"]
+    assert counts["rows"] == len(rows)
+    assert counts["by_status"] == dict(Counter(r["status"] for r in rows))
+    assert sum(counts["by_status"].values()) == len(rows)
+    assert counts["by_source"] == dict(Counter(r["source"] or "—" for r in rows))
+    assert counts["by_source_kind"] == dict(Counter(r["source_kind"] or "—" for r in rows))
+    assert card["level"] == level and card["format"] == "csv" and card["data_file"] == "data.csv"
+    assert sorted(card["filters"]["statuses"]) == ["disputed", "false", "unverified"]
+    assert card["filters"]["level"] == level
+    assert [s["code"] for s in card["statuses"]] == ["verified", "unverified", "disputed", "false"]
+    assert [c["name"] for c in card["columns"]] == list(exporting.COLUMN_NAMES)
+    readme = archive.read("README.md").decode()
+    assert f"`{level}`" in readme
+    assert f"- rows: {len(rows)}" in readme
+
+
+def test_zip_card_counts_cover_unlabelled_gold_rows(res_client, data):
+    archive = zip_of(download(res_client, format="zip"))
+
+    rows = parse_csv(archive.read("data.csv"))
+    counts = json.loads(archive.read("card.json"))["counts"]
+
+    assert counts["rows"] == len(rows) == 7
+    assert counts["by_status"] == {"unverified": 2, "false": 1, "—": 4}
+    assert sum(counts["by_status"].values()) == counts["rows"]
+    assert json.loads(archive.read("card.json"))["agreement"]["gold_labels"] == 4
+
+
+def test_zip_taxonomy_lists_every_source_with_its_aliases(res_client, data):
+    services.source_upsert(name="=Formula source", kind="media", aliases=["+alias"])
+
+    archive = zip_of(download(res_client, format="zip"))
+    reader = csv.DictReader(io.StringIO(archive.read("taxonomy.csv").decode(), newline=""))
+    rows = {r["name"]: r for r in reader}
+
+    assert reader.fieldnames == ["name", "kind", "side", "status", "aliases", "description"]
+    names = [exporting.csv_safe(name) for name in Source.objects.values_list("name", flat=True)]
+    assert sorted(rows) == sorted(names)
+    mod = rows["Russian Ministry of Defence"]
+    assert set(mod["aliases"].split("; ")) == {"Russian MoD", "Russia's Defence Ministry"}
+    assert (mod["kind"], mod["side"], mod["status"], mod["description"]) == (
+        "government",
+        "Russia",
+        "active",
+        "The Russian MoD.",
+    )
+    assert rows["Local witness"]["aliases"] == ""
+    assert rows["'=Formula source"]["aliases"] == "'+alias"
+
+
+# --- ClaimReview ---------------------------------------------------------------------------
+
+
+def claim_reviews(client, **params) -> list[dict]:
+    response = download(client, format="claimreview", **params)
+    reviews = json.loads(body_of(response))
+    assert isinstance(reviews, list)
+    return reviews
+
+
+def test_claim_review_covers_exactly_the_gold_claims(res_client, data):
+    reviews = claim_reviews(res_client)
+
+    gold_claims = [r for r in expected_rows("gold") if r["is_claim"] and r["_has_gold"]]
+    assert [r["claimReviewed"] for r in reviews] == [
+        r["claim_span_text"] or r["text"] for r in gold_claims
+    ]
+    assert len(reviews) == 3  # A0, A1, B0: A2's gold says "no claim", A3 and B1 have no gold
+
+
+def test_claim_review_objects(res_client, data):
+    reviews = claim_reviews(res_client)
+    a0, a1, b0 = reviews
+    gold = data.gold
+
+    for review, key in zip(reviews, ("A0", "A1", "B0"), strict=True):
+        article = data.sentences[key].article
+        assert review["@context"] == "https://schema.org"
+        assert review["@type"] == "ClaimReview"
+        assert review["url"] == article.url
+        assert review["itemReviewed"]["@type"] == "Claim"
+        assert review["itemReviewed"]["datePublished"] == article.published_on.isoformat()
+        assert review["itemReviewed"]["appearance"]["url"] == article.url
+        assert review["itemReviewed"]["appearance"]["headline"] == article.title
+        assert review["datePublished"] == utc_text(gold[key].updated_at)[:10]
+        assert review["reviewRating"]["@type"] == "Rating"
+        assert review["author"]["@type"] == "Organization"
+    assert a0["claimReviewed"] == "repelled 3 attacks"
+    assert a0["itemReviewed"]["author"] == {
+        "@type": "Organization",
+        "name": "Russian Ministry of Defence",
+    }
+    assert a0["reviewRating"]["alternateName"] == "Unverified"
+    assert a1["claimReviewed"] == data.sentences["A1"].text  # no span: the sentence
+    assert a1["itemReviewed"]["author"]["name"] == "Armed Forces of Ukraine"
+    assert a1["reviewRating"]["alternateName"] == "False"
+    assert b0["claimReviewed"] == 'two ships were hit, "both badly"'
+
+
+def test_claim_review_author_of_an_individual_is_a_person(res_client, data):
+    services.gold_label_accept(
+        annotation=data.annotations["A3", 0], editor=data.editor, expected_version=0
+    )
+
+    reviews = claim_reviews(res_client, articles=[data.articles[0].pk])
+
+    witness = [r for r in reviews if r["itemReviewed"]["author"]["name"] == "Local witness"]
+    assert len(witness) == 1
+    assert witness[0]["itemReviewed"]["author"]["@type"] == "Person"
+    assert witness[0]["claimReviewed"] == "smoke rose over the port"
+
+
+def test_claim_review_follows_the_other_filters(res_client, data):
+    reviews = claim_reviews(res_client, outlets=["Reuters"], level="annotations")
+
+    assert [r["claimReviewed"] for r in reviews] == [
+        "repelled 3 attacks",
+        data.sentences["A1"].text,
+    ]
+    assert claim_reviews(res_client, statuses=["verified"]) == []
+
+
+@override_settings(CLAIMDESK_PUBLISHER="Example Fact Desk")
+def test_claim_review_author_is_the_publisher(res_client, data):
+    reviews = claim_reviews(res_client)
+
+    assert {r["author"]["name"] for r in reviews} == {"Example Fact Desk"}
+
+
+def test_claim_review_survives_a_gold_claim_without_an_article_url(res_client, data):
+    _, [sentence] = make_raw_article(texts=["Officials said the dam was hit."], title="No URL")
+    annotation = services.annotation_save(
+        sentence=sentence,
+        annotator=data.annotators[0],
+        label=label(source=data.sources["army"]),
+        expected_version=0,
+    )
+    services.gold_label_accept(annotation=annotation, editor=data.editor, expected_version=0)
+
+    response = res_client.get(DOWNLOAD_URL, {"format": "claimreview"})
+    failure = None
+    try:
+        content = body_of(response)
+    except ValueError as error:
+        failure = str(error)
+    # Finalise the broken stream now: on PostgreSQL its server-side cursor must be closed
+    # inside this test's transaction, not by a later garbage collection in another test.
+    gc.collect()
+    assert failure is None, f"the download broke off mid-stream: {failure}"
+    reviews = json.loads(content)
+
+    assert len(reviews) >= 3
+    assert all(r["url"] for r in reviews)
+
+
+# --- permissions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_annotators_may_not_export(client, data, annotator, fmt):
+    client.force_login(annotator)
+
+    assert client.get(PAGE_URL).status_code == 403
+    assert client.get(PAGE_URL, headers=HX).status_code == 403
+    assert client.get(DOWNLOAD_URL, {"format": fmt}).status_code == 403
+
+
+@pytest.mark.parametrize("url", [PAGE_URL, DOWNLOAD_URL])
+def test_anonymous_users_are_sent_to_log_in(client, db, url):
+    response = client.get(url, {"format": "csv"})
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("role", ["researcher", "editor", "admin"])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_researchers_editors_and_superusers_may_export(client, data, role, fmt):
+    client.force_login(make_user(f"user-{role}", role))
+
+    assert client.get(PAGE_URL).status_code == 200
+    assert client.get(PAGE_URL, headers=HX).status_code == 200
+    response = client.get(DOWNLOAD_URL, {"format": fmt})
+    assert response.status_code == 200
+    assert body_of(response)
+
+
+def test_the_export_permission_belongs_to_researchers_and_editors_only(db):
+    holders = Group.objects.filter(
+        permissions__codename="export_dataset", permissions__content_type__app_label="claims"
+    )
+    assert sorted(holders.values_list("name", flat=True)) == ["editor", "researcher"]
+
+
+def test_only_get_is_allowed(res_client, data):
+    assert res_client.post(PAGE_URL).status_code == 405
+    assert res_client.post(DOWNLOAD_URL, {"format": "csv"}).status_code == 405
+
+
+# --- query budget --------------------------------------------------------------------------
+
+PAGE_QUERIES = 11  # session, user, groups, permissions, form choices, count, template lists
+
+
+def build_rows(n: int) -> None:
+    """n sentences in n // 10 articles, each labelled by two annotators, some gold."""
+    one, two = make_user(f"q1-{n}", "annotator"), make_user(f"q2-{n}", "annotator")
+    editor = make_user(f"qe-{n}", "editor")
+    source = services.source_upsert(name="Kyiv city council", kind="government", side="Ukraine")
+    for _ in range(n // 10):
+        article = make_article(10)
+        for sentence in annotatable(article):
+            for user in (one, two):
+                services.annotation_save(
+                    sentence=sentence,
+                    annotator=user,
+                    label=label(source=source),
+                    expected_version=0,
+                )
+            if sentence.position % 3 == 0:
+                services.gold_label_set(
+                    sentence=sentence,
+                    editor=editor,
+                    label=label(source=source),
+                    expected_version=0,
+                )
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_export_page_queries_do_not_grow_with_the_rows(
+    res_client, django_assert_max_num_queries, n
+):
+    build_rows(n)
+    params = {"level": "annotations", "claims_only": "on", "sides": ["Ukraine"]}
+    res_client.get(PAGE_URL)  # warm-up
+
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        page = res_client.get(PAGE_URL, params)
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        partial = res_client.get(PAGE_URL, params, headers=HX)
+
+    assert page_count(page) == page_count(partial) == 2 * n
+
+
+def queries_of(client, url, params, headers=None) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params, headers=headers or {})
+        body_of(response)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_page_and_download_queries_are_the_same_for_10_and_200_rows(res_client):
+    params = {"level": "annotations", "statuses": ["unverified"]}
+    build_rows(10)
+    res_client.get(PAGE_URL)  # warm-up
+    small = [
+        queries_of(res_client, PAGE_URL, params),
+        queries_of(res_client, PAGE_URL, params, HX),
+        queries_of(res_client, DOWNLOAD_URL, {**params, "format": "csv"}),
+        queries_of(res_client, DOWNLOAD_URL, {**params, "format": "jsonl"}),
+    ]
+    build_rows(190)
+    large = [
+        queries_of(res_client, PAGE_URL, params),
+        queries_of(res_client, PAGE_URL, params, HX),
+        queries_of(res_client, DOWNLOAD_URL, {**params, "format": "csv"}),
+        queries_of(res_client, DOWNLOAD_URL, {**params, "format": "jsonl"}),
+    ]
+
+    assert small == large
+
+
+# --- the management command ----------------------------------------------------------------
+
+
+def run_export(tmp_path, fmt: str, level: str = "gold", *filters: str, name="out") -> bytes:
+    path = tmp_path / f"{name}.{fmt}"
+    args = ["--output", str(path), "--format", fmt, "--level", level]
+    for item in filters:
+        args += ["--filter", item]
+    out = io.StringIO()
+    call_command("export_dataset", *args, stdout=out, stderr=io.StringIO(), verbosity=0)
+    assert f"to {path}" in out.getvalue()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("level", ["gold", "annotations"])
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "claimreview"])
+def test_command_writes_the_same_file_as_the_view(res_client, data, tmp_path, fmt, level):
+    written = run_export(tmp_path, fmt, level, "statuses=unverified")
+
+    viewed = body_of(download(res_client, format=fmt, level=level, statuses="unverified"))
+    assert written == viewed
+    if fmt != "claimreview":
+        parse = parse_csv if fmt == "csv" else parse_jsonl
+        rows = parse(written)
+        assert rows and {r["status"] for r in rows} == {"unverified"}
+
+
+def test_command_repeats_a_key_for_several_values(data, tmp_path):
+    written = run_export(
+        tmp_path, "csv", "annotations", "statuses=unverified", "statuses=false", "sides=Ukraine"
+    )
+
+    rows = parse_csv(written)
+    expected = [
+        r
+        for r in expected_rows("annotations")
+        if r["status"] in ("unverified", "false") and r["side"] == "Ukraine"
+    ]
+    assert rows == [as_csv(r) for r in expected]
+
+
+def test_command_reports_the_row_count(data, tmp_path):
+    out = io.StringIO()
+    path = tmp_path / "x.csv"
+
+    call_command(
+        "export_dataset", "--output", str(path), "--level", "annotations", stdout=out, verbosity=0
+    )
+
+    assert out.getvalue().startswith("Wrote 11 row(s)")
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("colour=red", "unknown filter(s): colour"),
+        ("statuses=no-such", "invalid filters: statuses"),
+        ("date_from=yesterday", "invalid filters: date_from"),
+        ("no-equals-sign", "KEY=VALUE"),
+    ],
+)
+def test_command_refuses_bad_filters(data, tmp_path, item, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run_export(tmp_path, "csv", "gold", item)
+
+
+def test_command_zip_is_a_valid_bundle(data, tmp_path):
+    written = run_export(tmp_path, "zip", "annotations", "statuses=unverified")
+
+    archive = zipfile.ZipFile(io.BytesIO(written))
+    assert archive.testzip() is None
+    assert archive.namelist() == ["data.csv", "README.md", "card.json", "taxonomy.csv"]
+    rows = parse_csv(archive.read("data.csv"))
+    expected = [r for r in expected_rows("annotations") if r["status"] == "unverified"]
+    assert rows == [as_csv(r) for r in expected]
+    card = json.loads(archive.read("card.json"))
+    assert card["counts"]["rows"] == len(rows)
+    assert card["level"] == "annotations"
+    assert card["filters"]["statuses"] == ["unverified"]
