@@ -78,7 +78,7 @@ class ArticleForm(forms.ModelForm):
         return cleaned
 
 
-class ArticleImportForm(ImportForm):
+class SizeLimitedImportForm(ImportForm):
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
         limit = settings.CLAIMDESK_MAX_IMPORT_BYTES
@@ -91,7 +91,9 @@ class ArticleImportForm(ImportForm):
 
 class AllOrNothingImportMixin:
     """A spreadsheet import writes every row or none: a row refused at confirm time (the data
-    changed since the preview) rolls back the others and says so."""
+    changed since the preview) rolls back the others and says so. Uploads have a size limit."""
+
+    import_form_class = SizeLimitedImportForm
 
     def get_import_data_kwargs(self, **kwargs):
         # All or nothing: a row refused at confirm time rolls back every other row too.
@@ -113,7 +115,6 @@ class AllOrNothingImportMixin:
 @admin.register(Article)
 class ArticleAdmin(AllOrNothingImportMixin, ImportExportModelAdmin):
     resource_classes = [ArticleResource]
-    import_form_class = ArticleImportForm
     form = ArticleForm
     list_display = (
         "title",

@@ -2,12 +2,16 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 admin.site.site_header = "claimdesk administration"
 admin.site.site_title = "claimdesk admin"
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico on pages without an icon link (the admin's).
+    path("favicon.ico", RedirectView.as_view(url=static("claims/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     # No password-reset pages: accounts are managed by the admins, and no mail is configured.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -1,0 +1,265 @@
+"""Hardening: production settings, CSP, login rate limiting, inert hostile text, safe inputs."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+
+from claims import services
+from claims.forms import LabelForm
+from claims.importing import ArticleRecord, ImportFileError, parse_bytes
+from claims.models import Annotation, Article, Source, VerificationStatus
+
+ROOT = Path(__file__).resolve().parent.parent
+PAYLOADS = (
+    "<script>alert('xss')</script>",
+    '<img src=x onerror="alert(1)">',
+    '"><svg onload=alert(1)>',
+)
+HOSTILE = " ".join(PAYLOADS)
+
+
+def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "project.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PRODUCTION = {"SECRET_KEY": "k" * 64 + "-production-secret", "ALLOWED_HOSTS": "claims.example.org"}
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = run_manage(PRODUCTION, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_the_development_secret_key():
+    from project.settings import DEV_SECRET_KEY
+
+    result = run_manage({**PRODUCTION, "SECRET_KEY": DEV_SECRET_KEY}, "check")
+    assert result.returncode != 0
+    assert "development key" in result.stderr
+
+
+# --- headers -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+def test_pages_carry_a_strict_content_security_policy(editor_client, demo_article):
+    response = editor_client.get(reverse("claims:review_queue"))
+    policy = response.headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["script-src"] == "'self'"
+    assert "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_template_carries_an_inline_script_or_handler():
+    offenders = []
+    for path in (ROOT / "templates").rglob("*.html"):
+        text = path.read_text()
+        for needle in ("<script>", " onclick=", " onload=", " onerror=", "hx-on", "javascript:"):
+            if needle in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert offenders == []
+
+
+def test_htmx_is_configured_without_eval(editor_client, demo_article):
+    html = editor_client.get(reverse("claims:review_queue")).content.decode()
+    assert '"allowEval": false' in html
+
+
+# --- login rate limiting -------------------------------------------------------------------
+
+
+@override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=3)
+def test_repeated_failed_logins_lock_the_account_out(client, annotator):
+    url = reverse("login")
+    for _ in range(3):
+        client.post(url, {"username": annotator.username, "password": "wrong"})
+    response = client.post(url, {"username": annotator.username, "password": "ann-pw"})
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.content.decode()
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_passwords_are_validated(db):
+    from django.contrib.auth.password_validation import validate_password
+
+    with pytest.raises(ValidationError):
+        validate_password("password")
+    with pytest.raises(ValidationError):
+        validate_password("12345678")
+
+
+def test_sessions_expire(settings):
+    assert settings.SESSION_COOKIE_AGE <= 24 * 60 * 60
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+
+
+# --- hostile text renders inert everywhere -------------------------------------------------
+
+
+@pytest.fixture
+def hostile_world(db):
+    call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    body = f"Officials said {HOSTILE} at dawn. The ministry said it was {HOSTILE}."
+    article, _ = services.article_upsert(
+        record=ArticleRecord(body=body, title=f"Title {HOSTILE}", outlet=f"Outlet {HOSTILE}")
+    )
+    annotators = list(User.objects.filter(username__in=["annotator1", "annotator2"]))
+    services.assignments_create(articles=[article], annotators=annotators, overlap=2)
+    source = services.source_upsert(
+        name=f"Source {PAYLOADS[2]}", kind="unknown", description=f"About {HOSTILE}"
+    )
+    status = VerificationStatus.objects.get(code="unverified")
+    for annotator in annotators:
+        for sentence in article.sentences.annotatable():
+            services.annotation_save(
+                sentence=sentence,
+                annotator=annotator,
+                label={
+                    "is_claim": True,
+                    "source_id": source.pk,
+                    "status_id": status.pk,
+                    "note": f"Note {HOSTILE}",
+                },
+                expected_version=0,
+            )
+    return article
+
+
+def assert_inert(html: str, where: str) -> None:
+    for payload in PAYLOADS:
+        assert payload not in html, f"{where} renders {payload!r} as markup"
+    assert "<script>alert" not in html, where
+
+
+def pages_for(article, sentence) -> dict[str, list[str]]:
+    return {
+        "annotator1": [
+            reverse("claims:home"),
+            reverse("claims:article_detail", args=[article.pk]),
+            reverse("claims:annotate", args=[article.pk]),
+            f"{reverse('claims:annotate', args=[article.pk])}?s={sentence.pk}",
+            f"{reverse('claims:source_search')}?source=Source",
+        ],
+        "editor": [
+            reverse("claims:home") + "?q=Title",
+            reverse("claims:review_queue") + "?state=all",
+            reverse("claims:review_detail", args=[sentence.pk]),
+            reverse("claims:quality"),
+            reverse("claims:assign"),
+            reverse("claims:export"),
+        ],
+        "admin": [
+            reverse("admin:claims_article_changelist"),
+            reverse("admin:claims_article_change", args=[article.pk]),
+            reverse("admin:claims_source_changelist"),
+            reverse("admin:claims_annotation_changelist"),
+            reverse("admin:claims_annotationevent_changelist"),
+        ],
+    }
+
+
+def test_hostile_text_renders_inert_on_every_page(client, hostile_world):
+    sentence = hostile_world.sentences.annotatable().first()
+    for username, urls in pages_for(hostile_world, sentence).items():
+        client.force_login(User.objects.get(username=username))
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert_inert(response.content.decode(), f"{url} as {username}")
+
+
+def test_hostile_text_renders_inert_in_htmx_partials(client, hostile_world):
+    sentence = hostile_world.sentences.annotatable().first()
+    client.force_login(User.objects.get(username="annotator1"))
+    htmx = {"HX-Request": "true"}
+    urls = [
+        reverse("claims:sentence_edit", args=[hostile_world.pk, sentence.pk]),
+        f"{reverse('claims:source_search')}?source=Source",
+    ]
+    for url in urls:
+        assert_inert(client.get(url, headers=htmx).content.decode(), url)
+    client.force_login(User.objects.get(username="editor"))
+    url = reverse("claims:review_queue") + "?state=all"
+    assert_inert(client.get(url, headers=htmx).content.decode(), url)
+
+
+def test_another_annotators_note_never_reaches_the_page(client, hostile_world):
+    Annotation.objects.filter(annotator__username="annotator2").update(note="SECRET-NOTE-OF-2")
+    client.force_login(User.objects.get(username="annotator1"))
+    html = client.get(reverse("claims:annotate", args=[hostile_world.pk])).content.decode()
+    assert "SECRET-NOTE-OF-2" not in html
+
+
+# --- inputs --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<script>x</script>"])
+def test_url_fields_reject_script_schemes(db, url):
+    form = LabelForm(
+        {"is_claim": "no", "version": "0", "evidence_url": url}, user=User(username="x")
+    )
+    assert not form.is_valid()
+    assert "evidence_url" in form.errors
+    with pytest.raises(ImportFileError, match="url"):
+        parse_bytes(
+            "a.jsonl", ".jsonl", f'{{"body": "B.", "url": "{url}"}}'.encode(), max_bytes=10_000
+        )
+    article = Article(title="t", body="b", url=url, checksum="0" * 64)
+    with pytest.raises(ValidationError):
+        article.full_clean()
+
+
+def test_review_queue_ignores_orm_lookups_in_the_query_string(editor_client, demo_article):
+    response = editor_client.get(
+        reverse("claims:review_queue"), {"annotator__password__startswith": "pbkdf2"}
+    )
+    assert response.status_code == 200
+
+
+def test_export_refuses_orm_lookups_in_the_query_string(client, db):
+    researcher = User.objects.create_user("res", password="res-pw")
+    researcher.groups.add(Group.objects.get(name="researcher"))
+    client.force_login(researcher)
+    response = client.get(reverse("claims:export"), {"annotator__password__startswith": "x"})
+    assert response.status_code == 400
+
+
+@override_settings(CLAIMDESK_MAX_IMPORT_BYTES=100)
+def test_admin_uploads_have_a_size_limit(client, admin_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(admin_user)
+    upload = SimpleUploadedFile("big.csv", b"body\n" + b"x" * 500, content_type="text/csv")
+    response = client.post(
+        reverse("admin:claims_source_import"), {"import_file": upload, "format": "0"}
+    )
+    assert "the limit is 100 bytes" in response.content.decode()
+    assert Source.objects.count() == 0
