@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.validators import URLValidator
+from django.db.models import Q
 
 from claims import selectors
 from claims.models import Article, AttributionType, Source, SourceKind, VerificationStatus
@@ -156,6 +157,9 @@ class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+ARTICLE_CHOICES = 200
+
+
 class ExportForm(forms.Form):
     """The export filters. Only these keys are accepted (see `unknown`)."""
 
@@ -194,8 +198,21 @@ class ExportForm(forms.Form):
         self.fields["outlets"].choices = [(o, o) for o in outlets.order_by("outlet")]
         sides = Source.objects.exclude(side="").values_list("side", flat=True).distinct()
         self.fields["sides"].choices = [(s, s) for s in sides.order_by("side")]
-        self.fields["articles"].queryset = Article.objects.only("id", "title").order_by("title")
+        self.fields["articles"].queryset = Article.objects.only("id", "title")
         self.fields["sources"].queryset = Source.objects.filter(merged_into=None).order_by("name")
+        # The list offers the most recent articles (and any already chosen): thousands of
+        # options would make the page slow; any article id still validates.
+        data = self.data if self.is_bound else {}
+        raw = data.getlist("articles") if hasattr(data, "getlist") else data.get("articles", [])
+        chosen = [int(v) for v in ([raw] if isinstance(raw, str) else raw) if str(v).isdigit()]
+        recent = Article.objects.order_by("-published_on", "-id").values_list("pk", flat=True)
+        self.article_choices = (
+            Article.objects.filter(
+                Q(pk__in=recent[:ARTICLE_CHOICES]) | Q(pk__in=[v for v in chosen if v < 2**63])
+            )
+            .only("id", "title")
+            .order_by("title")
+        )
 
     def unknown(self) -> list[str]:
         """Parameters that are not filters: refused rather than silently ignored."""

@@ -1,9 +1,11 @@
 """Reads: queries that pages need, kept out of the views."""
 
 import datetime
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
+from django.db import connection, transaction
 from django.db.models import (
     CharField,
     Count,
@@ -594,7 +596,18 @@ def export_rows(*, filters: ExportFilters, pseudonymize, chunk_size: int = 5000)
     """
     rows, paths = export_queryset(filters)
     columns = [Value(None, output_field=CharField()) if p is None else p for p in paths]
-    for values in rows.values_list(*columns).iterator(chunk_size=chunk_size):
+    # On PostgreSQL read inside one transaction: the server-side cursor then needs no WITH
+    # HOLD, so the first rows arrive at once (not after the whole result is materialised),
+    # and the export is one consistent snapshot. SQLite would block writers meanwhile.
+    snapshot = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
+    with snapshot:
+        yield from _export_values(
+            rows.values_list(*columns).iterator(chunk_size=chunk_size), pseudonymize
+        )
+
+
+def _export_values(values_iterator, pseudonymize):
+    for values in values_iterator:
         row = list(values)
         if row[20] is not None:
             row[20] = pseudonymize(row[20])  # annotator

@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -11,7 +10,8 @@ admin.site.site_title = "claimdesk admin"
 
 urlpatterns = [
     # Browsers ask for /favicon.ico on pages without an icon link (the admin's).
-    path("favicon.ico", RedirectView.as_view(url=static("claims/favicon.svg"), permanent=True)),
+    # (The unhashed name: whitenoise serves it too, and it needs no manifest at import time.)
+    path("favicon.ico", RedirectView.as_view(url="/static/claims/favicon.svg", permanent=True)),
     path("admin/", admin.site.urls),
     # No password-reset pages: accounts are managed by the admins, and no mail is configured.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import json
+import random
 import zipfile
 from pathlib import Path
 
@@ -498,3 +499,52 @@ def test_module_has_no_django_imports():
     }
     modules |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not any(m.split(".")[0] == "django" for m in modules)
+
+
+def test_csv_lines_are_byte_for_byte_what_csv_writer_writes():
+    rng = random.Random(7)
+    pieces = [
+        "plain",
+        "comma, here",
+        'a "quote"',
+        "line\nbreak",
+        "cr\rhere",
+        "crlf\r\n",
+        "",
+        " padded ",
+        "Київ",
+        "emoji 🙂",
+        "tab\there",
+        "'quoted'",
+        ",",
+        '"',
+    ]
+    rows = []
+    for _ in range(300):
+        row = []
+        for column in COLUMNS:
+            if column.type == "string":
+                row.append(rng.choice([None, *pieces]) if rng.random() < 0.9 else "=1+1")
+            elif column.type == "integer":
+                row.append(rng.choice([None, 0, 7, 123456789]))
+            elif column.type == "boolean":
+                row.append(rng.choice([None, True, False]))
+            else:
+                row.append(None)
+        rows.append(row)
+
+    ours = "".join(csv_chunks(rows, rows_per_chunk=7))
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.name for c in COLUMNS])
+    for row in rows:
+        cells = []
+        for value in row:
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, str):
+                value = csv_safe(value)
+            cells.append(value)
+        writer.writerow(cells)
+    assert ours == buffer.getvalue()
