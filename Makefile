@@ -5,12 +5,13 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate demo serve clean help
+.PHONY: run test lint format migrate demo serve bench clean help
 
 help:
 	@echo "make run    - set up, load demo data, serve on http://$(HOST):$(PORT) (SQLite)"
 	@echo "make test   - ruff + pytest (DATABASE_URL selects PostgreSQL)"
 	@echo "make serve  - gunicorn with production settings (needs SECRET_KEY, DATABASE_URL)"
+	@echo "make bench  - the benchmarks of docs/benchmarks.md (PostgreSQL on 127.0.0.1:5432)"
 
 # The virtualenv is rebuilt when the requirements change.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -40,6 +41,14 @@ serve: $(VENV)/.installed
 	$(PY) manage.py collectstatic --no-input -v0
 	$(PY) manage.py migrate --no-input
 	$(VENV)/bin/gunicorn project.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+# Each script builds its own databases and rewrites only its section of docs/benchmarks.md.
+bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	$(PY) bench/export.py --write
+	$(PY) bench/pages.py --db both --write
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(PY) bench/concurrency.py --write
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

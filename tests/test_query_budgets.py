@@ -1,0 +1,182 @@
+"""Query budgets of the hot views: the count must not grow with the data.
+
+Each test builds a small and a larger world and holds both to the same budget, the count
+measured for the small one (SQLite and PostgreSQL alike). The budgets count the whole request:
+the session, the user, the roles and permissions, then the view's own queries.
+
+Already covered elsewhere, so not repeated here:
+- the annotate page: tests/test_views_annotate.py,
+  test_annotate_page_queries_do_not_grow_with_the_article (10 vs 200 sentences);
+- the review queue's first page: tests/test_views_review.py,
+  test_queue_page_queries_do_not_grow_with_data_or_page_size (10 vs 60 rows, page sizes);
+- the export page and its htmx row count: tests/test_export.py,
+  test_export_page_queries_do_not_grow_with_the_rows (10 vs 200 rows);
+- annotation_save itself (the service): tests/test_workspace_services.py and
+  tests/test_review_services.py (SAVE_UPDATE_QUERIES).
+
+Timings are measured by bench/pages.py, never here.
+"""
+
+import pytest
+from django.urls import reverse
+
+from claims import selectors, services
+from claims.models import ReviewItem
+from tests.factories_review import make_item
+from tests.factories_workspace import (
+    annotatable,
+    assign,
+    claim_label,
+    claim_post,
+    make_annotators,
+    make_article,
+    no_claim_label,
+    save,
+)
+
+HX = {"HX-Request": "true"}
+SIZES = [5, 50]
+
+
+@pytest.fixture
+def pair(db):
+    return make_annotators("a1", "a2")
+
+
+# --- my queue (home for an annotator) ------------------------------------------------------
+
+# Session, user, roles (read once: the view and the context processor share them), user and
+# group permissions (the navigation's export link), the assignments with their done / total /
+# sent-back counts as subqueries: 6.
+MY_QUEUE_QUERIES = 6
+
+
+@pytest.mark.parametrize("articles", SIZES)
+def test_my_queue_queries_do_not_grow_with_the_assignments(
+    client, pair, editor, django_assert_max_num_queries, articles
+):
+    ann, other = pair
+    for i in range(articles):
+        article = make_article(4)
+        assign(article, ann, other)
+        first, second = annotatable(article)[:2]
+        save(first, ann, claim_label())
+        save(first, other, no_claim_label())  # a disagreement
+        if i % 2 == 0:
+            save(second, ann, no_claim_label())
+        if i % 3 == 0:
+            services.sentence_send_back(sentence=first, editor=editor, comment="Which source?")
+    client.force_login(ann)
+    client.get(reverse("claims:home"))  # warm-up
+
+    with django_assert_max_num_queries(MY_QUEUE_QUERIES):
+        response = client.get(reverse("claims:home"))
+
+    assert response.status_code == 200
+    assert response.content.decode().count("/annotate/") >= articles
+
+
+# --- the article list (home for editors and researchers) -----------------------------------
+
+# Session, user, roles, permissions (2), the page of articles with sentence counts, the
+# paginator's count: 7.
+ARTICLE_LIST_QUERIES = 7
+
+
+@pytest.mark.parametrize("articles", SIZES)
+def test_article_list_queries_do_not_grow_with_the_articles(
+    client, editor, django_assert_max_num_queries, articles
+):
+    for _ in range(articles):
+        make_article(3)
+    client.force_login(editor)
+    client.get(reverse("claims:home"))
+
+    with django_assert_max_num_queries(ARTICLE_LIST_QUERIES):
+        response = client.get(reverse("claims:home"))
+
+    assert response.status_code == 200
+
+
+# --- saving a label (the htmx POST) --------------------------------------------------------
+
+# The whole request, as measured (a test transaction: the service's atomic() is a SAVEPOINT):
+# session, user; the assignment with its article, the sentence (suggestion, review row, gold),
+# my label; the form's status lookup; the service: SAVEPOINT, SELECT … FOR UPDATE, (for a new
+# label a SAVEPOINT, INSERT, RELEASE; for an update one UPDATE), INSERT event, review-row
+# upsert, RELEASE; then the next sentence's id, that sentence and my label on it, statuses,
+# progress, roles, the statuses again (the form's radio choices), user and group permissions.
+# bench/pages.py (no test transaction around the request) measured 21 and 17.
+SAVE_NEW_QUERIES = 21
+SAVE_UPDATE_QUERIES = 19
+
+
+def _save_world(n: int, pair):
+    """An article of n sentences assigned to pair[0], most of them labelled by both."""
+    ann, other = pair
+    article = make_article(n)
+    assign(article, ann, other)
+    sentences = annotatable(article)
+    for sentence in sentences[: n - 2]:
+        save(sentence, ann, claim_label())
+        save(sentence, other, no_claim_label())
+    return article, sentences
+
+
+def _save_url(article, sentence) -> str:
+    return reverse("claims:sentence_save", args=[article.pk, sentence.pk])
+
+
+@pytest.mark.parametrize("length", SIZES)
+def test_save_new_label_queries_do_not_grow_with_the_article(
+    client, pair, django_assert_max_num_queries, length
+):
+    article, sentences = _save_world(length, pair)
+    client.force_login(pair[0])
+    client.get(reverse("claims:annotate", args=[article.pk]))  # warm-up
+
+    with django_assert_max_num_queries(SAVE_NEW_QUERIES):
+        response = client.post(_save_url(article, sentences[-2]), claim_post(), headers=HX)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("length", SIZES)
+def test_save_update_queries_do_not_grow_with_the_article(
+    client, pair, django_assert_max_num_queries, length
+):
+    article, sentences = _save_world(length, pair)
+    client.force_login(pair[0])
+    client.get(reverse("claims:annotate", args=[article.pk]))  # warm-up
+    data = claim_post(version=1, note="changed", gold_version=0)
+
+    with django_assert_max_num_queries(SAVE_UPDATE_QUERIES):
+        response = client.post(_save_url(article, sentences[length // 2]), data, headers=HX)
+
+    assert response.status_code == 200
+
+
+# --- the review queue, a later page (keyset cursor) ----------------------------------------
+
+# As the first page (tests/test_views_review.py, QUEUE_PAGE_QUERIES = 13): the cursor only
+# adds a condition to the page's query.
+QUEUE_LATER_PAGE_QUERIES = 13
+
+
+@pytest.mark.parametrize("rows", [30, 120])
+def test_later_queue_page_queries_do_not_grow_with_the_queue(
+    client, pair, editor, django_assert_max_num_queries, rows
+):
+    for i, sentence in enumerate(annotatable(make_article(rows))):
+        make_item(sentence, (0, 1, 2)[i % 3], pair)
+    order = ("bucket", "first_annotated_at", "sentence_id")
+    last = ReviewItem.objects.order_by(*order)[rows - 6]  # the last page holds 5 rows
+    client.force_login(editor)
+    client.get(reverse("claims:review_queue"))
+
+    with django_assert_max_num_queries(QUEUE_LATER_PAGE_QUERIES):
+        response = client.get(
+            reverse("claims:review_queue"), {"after": selectors.encode_cursor(last)}
+        )
+
+    assert response.status_code == 200
