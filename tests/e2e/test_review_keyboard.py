@@ -15,6 +15,7 @@ def test_editor_resolves_a_disagreement_by_keyboard(browser_page, log_in):
     expect(first.locator(".bucket-tag")).to_have_text("Disagreement")
 
     first.locator(".review-text a").click()
+    page.wait_for_load_state("load")  # keys.js is a deferred script: wait until it runs
     expect(page.locator(".label-card")).to_have_count(2)
     sentence_id = int(re.search(r"/review/(\d+)/", page.url).group(1))
     page.keyboard.press("2")  # accept the second annotator's label
