@@ -27,9 +27,9 @@ HOSTILE = " ".join(PAYLOADS)
 
 
 def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    clean = {
-        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}
-    }
+    # Not the test run's own switches (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE).
+    ours = {"SECRET_KEY", "DEBUG", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in ours}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
