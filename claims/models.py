@@ -240,6 +240,27 @@ class VerificationStatus(models.Model):
         return self.label
 
 
+def label_constraints(prefix: str) -> list[models.CheckConstraint]:
+    """What makes a label consistent, for annotations and gold labels alike: a claim has a
+    status, a non-claim has no source, status or attribution, and a claim span is ordered."""
+    return [
+        models.CheckConstraint(
+            condition=Q(is_claim=False) | Q(status__isnull=False),
+            name=f"{prefix}_claim_has_status",
+        ),
+        models.CheckConstraint(
+            condition=Q(is_claim=True)
+            | Q(source__isnull=True, status__isnull=True, attribution_type=""),
+            name=f"{prefix}_non_claim_unlabelled",
+        ),
+        models.CheckConstraint(
+            condition=Q(span_start__isnull=True, span_end__isnull=True)
+            | Q(span_start__isnull=False, span_end__gt=F("span_start")),
+            name=f"{prefix}_span_valid",
+        ),
+    ]
+
+
 class Annotation(models.Model):
     """One annotator's label for one sentence."""
 
@@ -281,20 +302,7 @@ class Annotation(models.Model):
             models.UniqueConstraint(
                 fields=["sentence", "annotator"], name="annotation_one_per_annotator"
             ),
-            models.CheckConstraint(
-                condition=Q(is_claim=False) | Q(status__isnull=False),
-                name="annotation_claim_has_status",
-            ),
-            models.CheckConstraint(
-                condition=Q(is_claim=True)
-                | Q(source__isnull=True, status__isnull=True, attribution_type=""),
-                name="annotation_non_claim_unlabelled",
-            ),
-            models.CheckConstraint(
-                condition=Q(span_start__isnull=True, span_end__isnull=True)
-                | Q(span_start__isnull=False, span_end__gt=F("span_start")),
-                name="annotation_span_valid",
-            ),
+            *label_constraints("annotation"),
             models.CheckConstraint(
                 condition=Q(attribution_type__in=["", *AttributionType.values]),
                 name="annotation_attribution_type_valid",
@@ -410,20 +418,7 @@ class GoldLabel(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=Q(is_claim=False) | Q(status__isnull=False),
-                name="gold_claim_has_status",
-            ),
-            models.CheckConstraint(
-                condition=Q(is_claim=True)
-                | Q(source__isnull=True, status__isnull=True, attribution_type=""),
-                name="gold_non_claim_unlabelled",
-            ),
-            models.CheckConstraint(
-                condition=Q(span_start__isnull=True, span_end__isnull=True)
-                | Q(span_start__isnull=False, span_end__gt=F("span_start")),
-                name="gold_span_valid",
-            ),
+            *label_constraints("gold"),
             models.CheckConstraint(
                 condition=Q(origin__in=["accepted", "corrected"]), name="gold_origin_valid"
             ),
