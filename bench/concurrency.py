@@ -255,7 +255,7 @@ def child_build(users: int, sentences: int) -> dict:
         [User(username=f"bench-ann-{i:02d}", password=hashed) for i in range(1, users + 1)]
     )
     group.user_set.add(*accounts)
-    matcher = services.source_matcher()
+    suggester = services.suggester_load()
     for number, user in enumerate(accounts, start=1):
         record = ArticleRecord(
             body=synthetic_body(number, sentences),
@@ -263,7 +263,7 @@ def child_build(users: int, sentences: int) -> dict:
             outlet="Bench",
             external_id=f"bench-concurrency-{number}",
         )
-        article, _ = services.article_upsert(record=record, matcher=matcher)
+        article, _ = services.article_upsert(record=record, suggester=suggester)
         services.assignments_create(articles=[article], annotators=[user], overlap=1)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

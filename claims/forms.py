@@ -10,6 +10,20 @@ from claims import selectors
 from claims.models import Article, AttributionType, Source, SourceKind, VerificationStatus
 
 
+class StatusChoiceField(forms.TypedChoiceField):
+    """A status by code, chosen among the (active) statuses already read for the request."""
+
+    def __init__(self, statuses):
+        by_code = {status.code: status for status in statuses}
+        super().__init__(
+            choices=[(code, status.label) for code, status in by_code.items()],
+            coerce=by_code.__getitem__,
+            required=False,
+            empty_value=None,
+            widget=forms.RadioSelect,
+        )
+
+
 class LabelForm(forms.Form):
     is_claim = forms.TypedChoiceField(
         choices=[("yes", "Claim"), ("no", "Not a claim")],
@@ -39,9 +53,11 @@ class LabelForm(forms.Form):
     # The version of the sentence's gold label when the form was built (0: none yet).
     gold_version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, statuses=None, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+        if statuses is not None:  # the statuses the view has read: no lookup of its own
+            self.fields["status"] = StatusChoiceField(statuses)
 
     def clean_source(self) -> Source | None:
         name = self.cleaned_data["source"].strip()
@@ -59,6 +75,13 @@ class LabelForm(forms.Form):
         if cleaned.get("is_claim") and not cleaned.get("status") and "status" not in self.errors:
             self.add_error("status", "A claim needs a verification status (keys 1 to 9).")
         return cleaned
+
+    def attach_relations(self, annotation) -> None:
+        """Give a label saved from this form the source and status objects the form read."""
+        for field in ("source", "status"):
+            value = self.cleaned_data.get(field)
+            if value is not None and getattr(annotation, f"{field}_id") == value.pk:
+                setattr(annotation, field, value)
 
     def label(self) -> dict:
         data = self.cleaned_data

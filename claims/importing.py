@@ -60,9 +60,11 @@ def body_checksum(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def title_from_body(body: str) -> str:
-    """The first sentence, shortened to a readable title."""
-    segments = [s for s in segmentation.segment(body) if s.kind == segmentation.SENTENCE]
+def title_from_body(body: str, segments: list[segmentation.Segment] | None = None) -> str:
+    """The first sentence, shortened to a readable title (`segments`: the body's, if known)."""
+    if segments is None:
+        segments = segmentation.segment(body)
+    segments = [s for s in segments if s.kind == segmentation.SENTENCE]
     text = " ".join((segments[0].text if segments else body.strip()).split())
     if len(text) > TITLE_FROM_BODY_MAX:
         text = text[: TITLE_FROM_BODY_MAX - 1].rsplit(" ", 1)[0] + "…"

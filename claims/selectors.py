@@ -163,14 +163,24 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
     return sentences
 
 
-def sentence_for_edit(*, user, article: Article, sentence_id: int) -> Sentence:
+_EDIT_RELATED = ("suggested_source", "suggested_status", "review", "gold")
+
+
+def sentence_for_edit(*, user, article: Article, sentence_id: int, mine: bool = True) -> Sentence:
+    """An annotatable sentence of the article with `.mine` and `.send_back`, or 404.
+
+    `mine=False` leaves both to `with_my_label` (a save reads the label under its lock).
+    """
     sentence = get_object_or_404(
-        Sentence.objects.annotatable().select_related(
-            "suggested_source", "suggested_status", "review", "gold"
-        ),
+        Sentence.objects.annotatable().select_related(*_EDIT_RELATED),
         pk=sentence_id,
         article=article,
     )
+    return with_my_label(sentence, user=user) if mine else sentence
+
+
+def with_my_label(sentence: Sentence, *, user) -> Sentence:
+    """Set `.mine` (the user's label, with source and status) and `.send_back` (if open)."""
     sentence.mine = (
         Annotation.objects.filter(sentence=sentence, annotator=user)
         .select_related("source", "status")
@@ -185,6 +195,21 @@ def sentence_for_edit(*, user, article: Article, sentence_id: int) -> Sentence:
     return sentence
 
 
+def next_for_edit(*, user, article: Article, after: Sentence) -> Sentence | None:
+    """The sentence to edit after `after`, as `sentence_for_edit` loads it, in one query
+    (plus the label): the next one the user has not labelled, else simply the next one."""
+    labelled = Annotation.objects.filter(sentence=OuterRef("pk"), annotator=user)
+    sentence = (
+        Sentence.objects.annotatable()
+        .filter(article=article, position__gt=after.position)
+        .annotate(labelled=Exists(labelled))
+        .select_related(*_EDIT_RELATED)
+        .order_by("labelled", "position")
+        .first()
+    )
+    return with_my_label(sentence, user=user) if sentence else None
+
+
 def next_sentence(*, sentences: list[Sentence], after: Sentence | None) -> Sentence | None:
     """The next annotatable sentence after `after` that is still unlabelled, else the next one."""
     annotatable = [s for s in sentences if s.is_annotatable]
@@ -194,16 +219,6 @@ def next_sentence(*, sentences: list[Sentence], after: Sentence | None) -> Sente
         )
     later = [s for s in annotatable if s.position > after.position]
     return next((s for s in later if s.mine is None), later[0] if later else None)
-
-
-def next_sentence_id(*, user, article: Article, after: Sentence) -> int | None:
-    """Like next_sentence, in one query: the next unlabelled sentence, else simply the next."""
-    later = Sentence.objects.filter(
-        article=article, kind=Sentence.Kind.SENTENCE, position__gt=after.position
-    ).order_by("position")
-    unlabelled = later.exclude(annotations__annotator=user)
-    candidate = unlabelled.values_list("id", flat=True).first()
-    return candidate if candidate is not None else later.values_list("id", flat=True).first()
 
 
 def statuses() -> list[VerificationStatus]:

@@ -1,5 +1,6 @@
 """Writes: every change to claimdesk's data goes through a function here."""
 
+import dataclasses
 import enum
 import itertools
 from collections import Counter
@@ -37,11 +38,23 @@ class ImportOutcome(enum.StrEnum):
 
 
 def article_segment(
-    *, article: Article, matcher: attribution.SourceMatcher | None = None
+    *, article: Article, suggester: "Suggester | None" = None, fresh: bool = False
 ) -> list[Sentence]:
-    """(Re)build an article's sentences and their suggestions. The caller holds the transaction."""
-    article.sentences.all().delete()
-    sentences = Sentence.objects.bulk_create(
+    """(Re)build an article's sentences with their suggestions. The caller holds the transaction.
+
+    `fresh` says the article was just created, so there are no old sentences to delete.
+    """
+    if not fresh:
+        article.sentences.all().delete()
+    sentences = _sentences_build(article, segmentation.segment(article.body), suggester)
+    return Sentence.objects.bulk_create(sentences, batch_size=SENTENCE_BATCH)
+
+
+def _sentences_build(
+    article: Article, segments: list[segmentation.Segment], suggester: "Suggester | None"
+) -> list[Sentence]:
+    """The article's sentences in memory, the annotatable ones with their suggestions."""
+    sentences = [
         Sentence(
             article=article,
             position=position,
@@ -50,9 +63,9 @@ def article_segment(
             text=segment.text,
             kind=segment.kind,
         )
-        for position, segment in enumerate(segmentation.segment(article.body))
-    )
-    article_suggest(article=article, matcher=matcher)
+        for position, segment in enumerate(segments)
+    ]
+    _suggest(article, [s for s in sentences if s.kind == Sentence.Kind.SENTENCE], suggester)
     return sentences
 
 
@@ -73,7 +86,7 @@ def _find_existing(record: ArticleRecord, checksum: str) -> Article | None:
 
 
 def article_upsert(
-    *, record: ArticleRecord, matcher: attribution.SourceMatcher | None = None
+    *, record: ArticleRecord, suggester: "Suggester | None" = None
 ) -> tuple[Article, ImportOutcome]:
     """Create the article, update it, or leave it: never a duplicate, never orphaned labels.
 
@@ -84,16 +97,9 @@ def article_upsert(
     with transaction.atomic():
         article = _find_existing(record, checksum)
         if article is None:
-            article = Article.objects.create(
-                title=record.title or title_from_body(record.body),
-                body=record.body,
-                published_on=record.published_on,
-                outlet=record.outlet,
-                url=record.url,
-                external_id=record.external_id,
-                checksum=checksum,
-            )
-            article_segment(article=article, matcher=matcher)
+            article = _article_new(record, checksum)
+            article.save()
+            article_segment(article=article, suggester=suggester, fresh=True)
             return article, ImportOutcome.CREATED
 
         changed = []
@@ -113,7 +119,7 @@ def article_upsert(
             return article, ImportOutcome.UNCHANGED
         article.save(update_fields=[*changed, "updated_at"])
         if "body" in changed:
-            article_segment(article=article, matcher=matcher)
+            article_segment(article=article, suggester=suggester)
         return article, ImportOutcome.UPDATED
 
 
@@ -131,19 +137,90 @@ def _check_body_replaceable(article: Article, checksum: str) -> None:
         )
 
 
+IMPORT_BATCH = 250  # new articles written per bulk INSERT
+SENTENCE_BATCH = 2000
+
+
 def articles_import(*, records: Iterable[ArticleRecord]) -> Counter[ImportOutcome]:
-    """Import a batch of records all or nothing; a ValidationError names the failing record."""
+    """Import records all or nothing; a ValidationError names the failing record.
+
+    New articles, the common case, are written in batches: one INSERT for the articles and
+    one for their sentences. A record that matches an article already in the database, or
+    one earlier in its own batch, goes through `article_upsert` (after the batch so far is
+    written), so the rules of a re-import are the same as for a single record.
+    """
     outcomes: Counter[ImportOutcome] = Counter()
-    matcher = source_matcher()
+    suggester = suggester_load()
     with transaction.atomic():
-        for record in records:
+        for batch in itertools.batched(records, IMPORT_BATCH):
+            _import_batch(batch, suggester, outcomes)
+    return outcomes
+
+
+def _import_batch(batch, suggester: "Suggester", outcomes: Counter[ImportOutcome]) -> None:
+    checksums = [body_checksum(record.body) for record in batch]
+    ids = {record.external_id for record in batch if record.external_id}
+    # What exists already: ("id", external_id) and ("sum", checksum) keys.
+    taken = {
+        ("id", i)
+        for i in Article.objects.filter(external_id__in=ids).values_list("external_id", flat=True)
+    }
+    taken |= {
+        ("sum", c)
+        for c in Article.objects.filter(checksum__in=checksums).values_list("checksum", flat=True)
+    }
+    pending: list[tuple[Article, list[segmentation.Segment]]] = []
+    for record, checksum in zip(batch, checksums, strict=True):
+        keys = _keys(record.external_id, checksum)
+        if keys & taken:  # an update, or a duplicate: the single-record path decides
+            _articles_create(pending, suggester)
+            pending = []
             try:
-                _, outcome = article_upsert(record=record, matcher=matcher)
+                article, outcome = article_upsert(record=record, suggester=suggester)
             except ValidationError as exc:
                 where = f"{record.place}: " if record.place else ""
                 raise ValidationError(f"{where}{'; '.join(exc.messages)}") from None
-            outcomes[outcome] += 1
-    return outcomes
+            taken |= _keys(article.external_id, article.checksum)
+        else:
+            segments = segmentation.segment(record.body)
+            pending.append((_article_new(record, checksum, segments), segments))
+            outcome = ImportOutcome.CREATED
+            taken |= keys
+        outcomes[outcome] += 1
+    _articles_create(pending, suggester)
+
+
+def _keys(external_id: str | None, checksum: str) -> set[tuple[str, str]]:
+    return {("sum", checksum), *([("id", external_id)] if external_id else [])}
+
+
+def _article_new(
+    record: ArticleRecord, checksum: str, segments: list[segmentation.Segment] | None = None
+) -> Article:
+    return Article(
+        title=record.title or title_from_body(record.body, segments),
+        body=record.body,
+        published_on=record.published_on,
+        outlet=record.outlet,
+        url=record.url,
+        external_id=record.external_id,
+        checksum=checksum,
+    )
+
+
+def _articles_create(
+    pending: list[tuple[Article, list[segmentation.Segment]]], suggester: "Suggester"
+) -> None:
+    """Write new articles and their sentences: one INSERT for each (per batch of rows)."""
+    if not pending:
+        return
+    Article.objects.bulk_create([article for article, _ in pending])  # sets the pks (RETURNING)
+    sentences = [
+        sentence
+        for article, segments in pending
+        for sentence in _sentences_build(article, segments, suggester)
+    ]
+    Sentence.objects.bulk_create(sentences, batch_size=SENTENCE_BATCH)
 
 
 def source_upsert(
@@ -182,18 +259,32 @@ def demo_users_ensure(*, users: Iterable[tuple[str, str, str]]) -> None:
 # --- suggestions ---------------------------------------------------------------------------
 
 
-def article_suggest(*, article: Article, matcher: attribution.SourceMatcher | None = None) -> None:
-    """Store an attribution suggestion on each annotatable sentence of the article."""
-    matcher = matcher or source_matcher()
-    sentences = list(article.sentences.annotatable().order_by("position"))
+@dataclasses.dataclass(frozen=True)
+class Suggester:
+    """What suggesting needs, read once per import: the taxonomy matcher and the statuses."""
+
+    matcher: attribution.SourceMatcher
+    statuses: dict[str, VerificationStatus]
+
+
+def suggester_load() -> Suggester:
+    return Suggester(
+        matcher=source_matcher(),
+        statuses={s.code: s for s in VerificationStatus.objects.all()},
+    )
+
+
+def _suggest(article: Article, sentences: list[Sentence], suggester: Suggester | None) -> None:
+    """Set the suggestion fields of an article's annotatable sentences, in memory."""
+    suggester = suggester or suggester_load()
     breaks = {
         i
         for i, (prev, cur) in enumerate(itertools.pairwise(sentences), start=1)
         if "\n" in article.body[prev.end : cur.start]
     }
-    suggestions = matcher.suggest([s.text for s in sentences], paragraph_breaks=breaks)
+    suggestions = suggester.matcher.suggest([s.text for s in sentences], paragraph_breaks=breaks)
     hint = attribution.status_hint(article.body)
-    status = VerificationStatus.objects.filter(code=hint).first() if hint else None
+    status = suggester.statuses.get(hint) if hint else None
     for sentence, suggestion in zip(sentences, suggestions, strict=True):
         sentence.suggested_source_id = suggestion.source_id
         sentence.suggested_attribution = suggestion.attribution_type if suggestion.is_claim else ""
@@ -203,6 +294,12 @@ def article_suggest(*, article: Article, matcher: attribution.SourceMatcher | No
         sentence.cue_start, sentence.cue_end = (
             (start, start + len(suggestion.cue)) if start >= 0 else (None, None)
         )
+
+
+def article_suggest(*, article: Article, suggester: Suggester | None = None) -> None:
+    """Recompute and store the suggestions of an article's sentences (the taxonomy changed)."""
+    sentences = list(article.sentences.annotatable().order_by("position"))
+    _suggest(article, sentences, suggester)
     Sentence.objects.bulk_update(
         sentences,
         [
@@ -230,11 +327,11 @@ def source_matcher() -> attribution.SourceMatcher:
 
 def suggestions_refresh(*, articles: Iterable[Article] | None = None) -> int:
     """Recompute suggestions (after the taxonomy changed); returns the number of articles."""
-    matcher = source_matcher()
+    suggester = suggester_load()
     count = 0
     for article in articles if articles is not None else Article.objects.iterator():
         with transaction.atomic():
-            article_suggest(article=article, matcher=matcher)
+            article_suggest(article=article, suggester=suggester)
         count += 1
     return count
 
@@ -334,58 +431,60 @@ def annotation_save(
     ):
         current = Annotation.objects.filter(sentence=sentence, annotator=annotator).first()
         raise AnnotationConflict(current, adjudicated=gold)
-    with transaction.atomic():
-        current = (
-            Annotation.objects.select_for_update()
-            .filter(sentence=sentence, annotator=annotator)
-            .first()
-        )
-        before = label_snapshot(current)
-        review = getattr(sentence, "review", None)  # read before the refresh changes it
-        sent_back = review is not None and review.state == ReviewItem.State.SENT_BACK
-        if before == label:
-            if sent_back:  # "I looked again and stand by my label"
-                review_item_refresh(sentence_id=sentence.pk)
-                SendBack.objects.filter(sentence=sentence, resolved_at=None).update(
-                    resolved_at=timezone.now()
-                )
-            return current
-        if (current.version if current else 0) != expected_version:
-            raise AnnotationConflict(current)
+    try:
+        with transaction.atomic():
+            return _annotation_write(sentence, annotator, label, expected_version)
+    except IntegrityError:
+        # Another request created this label between our read and our insert (the unique
+        # constraint caught it; the transaction is rolled back): report the winner.
+        current = Annotation.objects.filter(sentence=sentence, annotator=annotator).first()
         if current is None:
-            current = Annotation(sentence=sentence, annotator=annotator, version=1)
-            action = AnnotationEvent.Action.CREATED
-        else:
-            current.version += 1
-            action = AnnotationEvent.Action.UPDATED
-        for field, value in label.items():
-            setattr(current, field, value)
-        current.suggested_source_id = sentence.suggested_source_id
-        if action == AnnotationEvent.Action.CREATED:
-            try:
-                with transaction.atomic():
-                    current.save()
-            except IntegrityError:
-                # Another request created the label between our read and our insert.
-                raise AnnotationConflict(
-                    Annotation.objects.filter(sentence=sentence, annotator=annotator).first()
-                ) from None
-        else:
-            current.save()
-        AnnotationEvent.objects.create(
-            sentence=sentence,
-            annotator=annotator,
-            actor=annotator,
-            action=action,
-            before=before,
-            after=label,
-        )
-        review_item_refresh(sentence_id=sentence.pk)
-        if sent_back:
+            raise
+        raise AnnotationConflict(current) from None
+
+
+def _annotation_write(sentence, annotator, label: dict, expected_version: int) -> Annotation:
+    current = (
+        Annotation.objects.select_for_update()
+        .filter(sentence=sentence, annotator=annotator)
+        .first()
+    )
+    before = label_snapshot(current)
+    review = getattr(sentence, "review", None)  # read before the refresh changes it
+    sent_back = review is not None and review.state == ReviewItem.State.SENT_BACK
+    if before == label:
+        if sent_back:  # "I looked again and stand by my label"
+            review_item_refresh(sentence_id=sentence.pk)
             SendBack.objects.filter(sentence=sentence, resolved_at=None).update(
                 resolved_at=timezone.now()
             )
         return current
+    if (current.version if current else 0) != expected_version:
+        raise AnnotationConflict(current)
+    if current is None:
+        current = Annotation(sentence=sentence, annotator=annotator, version=1)
+        action = AnnotationEvent.Action.CREATED
+    else:
+        current.version += 1
+        action = AnnotationEvent.Action.UPDATED
+    for field, value in label.items():
+        setattr(current, field, value)
+    current.suggested_source_id = sentence.suggested_source_id
+    current.save()
+    AnnotationEvent.objects.create(
+        sentence=sentence,
+        annotator=annotator,
+        actor=annotator,
+        action=action,
+        before=before,
+        after=label,
+    )
+    review_item_refresh(sentence_id=sentence.pk)
+    if sent_back:
+        SendBack.objects.filter(sentence=sentence, resolved_at=None).update(
+            resolved_at=timezone.now()
+        )
+    return current
 
 
 def clean_label(sentence: Sentence, label: dict) -> dict:

@@ -75,11 +75,11 @@ def sentence_edit(request, article_id: int, sentence_id: int):
 def sentence_save(request, article_id: int, sentence_id: int):
     article = selectors.assignment_for(user=request.user, article_id=article_id).article
     sentence = selectors.sentence_for_edit(
-        user=request.user, article=article, sentence_id=sentence_id
+        user=request.user, article=article, sentence_id=sentence_id, mine=False
     )
-    form = LabelForm(request.POST, user=request.user)
+    form = LabelForm(request.POST, user=request.user, statuses=_statuses(request))
     if not form.is_valid():
-        return _editor_response(request, article, sentence, form=form, status=422)
+        return _invalid(request, article, sentence, form)
     try:
         sentence.mine = services.annotation_save(
             sentence=sentence,
@@ -89,22 +89,15 @@ def sentence_save(request, article_id: int, sentence_id: int):
             expected_gold_version=form.cleaned_data["gold_version"],
         )
     except services.AnnotationConflict as conflict:
-        sentence.mine = conflict.current
-        return _editor_response(
-            request,
-            article,
-            sentence,
-            conflict=True,
-            conflict_adjudicated=conflict.adjudicated is not None,
-            status=409,
-        )
+        return _conflict(request, article, sentence, conflict)
     except ValidationError as error:
         form.add_error(None, error)
-        return _editor_response(request, article, sentence, form=form, status=422)
-    next_id = selectors.next_sentence_id(user=request.user, article=article, after=sentence)
+        return _invalid(request, article, sentence, form)
+    form.attach_relations(sentence.mine)
+    following = selectors.next_for_edit(user=request.user, article=article, after=sentence)
     if not request.htmx:
-        return redirect(_annotate_url(article, next_id or sentence.pk))
-    return _after_change(request, article, changed=sentence, next_id=next_id)
+        return redirect(_annotate_url(article, (following or sentence).pk))
+    return _after_change(request, article, changed=sentence, following=following)
 
 
 @require_POST
@@ -128,7 +121,7 @@ def undo(request, article_id: int):
     sentence = selectors.sentence_for_edit(
         user=request.user, article=article, sentence_id=event.sentence_id
     )
-    return _after_change(request, article, changed=sentence, next_id=sentence.pk)
+    return _after_change(request, article, changed=sentence, following=sentence)
 
 
 # --- sources -------------------------------------------------------------------------------
@@ -217,17 +210,39 @@ def _pick_current(sentences, wanted):
 
 def _editor_context(request, article, sentence, *, sentences=None, form=None, **extra):
     if form is None and sentence is not None:
-        form = LabelForm(initial=_initial(sentence), user=request.user)
+        form = LabelForm(
+            initial=_initial(sentence), user=request.user, statuses=_statuses(request)
+        )
     return {
         "article": article,
         "sentences": sentences,
         "current": sentence,
         "form": form,
-        "statuses": selectors.statuses(),
+        "statuses": _statuses(request),
         "progress": selectors.progress(user=request.user, article=article),
         "proposal": extra.pop("proposal", None) or SourceProposalForm(prefix="propose"),
         **extra,
     }
+
+
+def _statuses(request):
+    """The active statuses, read once per request (the form and the page share them)."""
+    if not hasattr(request, "claims_statuses"):
+        request.claims_statuses = selectors.statuses()
+    return request.claims_statuses
+
+
+def _invalid(request, article, sentence, form):
+    selectors.with_my_label(sentence, user=request.user)
+    return _editor_response(request, article, sentence, form=form, status=422)
+
+
+def _conflict(request, article, sentence, conflict):
+    selectors.with_my_label(sentence, user=request.user)  # the label that won
+    adjudicated = conflict.adjudicated is not None
+    return _editor_response(
+        request, article, sentence, conflict=True, conflict_adjudicated=adjudicated, status=409
+    )
 
 
 def _initial(sentence) -> dict:
@@ -270,11 +285,10 @@ def _editor_response(request, article, sentence, *, status: int, form=None, **ex
     return render(request, f"{TEMPLATE}#editor", context, status=status)
 
 
-def _after_change(request, article, *, changed, next_id):
+def _after_change(request, article, *, changed, following):
     """htmx: the editor moves on; the changed row and the progress bar update out of band."""
-    following = selectors.sentence_for_edit(
-        user=request.user, article=article, sentence_id=next_id or changed.pk
-    )
+    if following is None:  # the last sentence: stay on it
+        following = selectors.with_my_label(changed, user=request.user)
     context = _editor_context(request, article, following)
     parts = [
         render_to_string(f"{TEMPLATE}#editor", context, request),

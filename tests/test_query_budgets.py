@@ -101,14 +101,14 @@ def test_article_list_queries_do_not_grow_with_the_articles(
 # --- saving a label (the htmx POST) --------------------------------------------------------
 
 # The whole request, as measured (a test transaction: the service's atomic() is a SAVEPOINT):
-# session, user; the assignment with its article, the sentence (suggestion, review row, gold),
-# my label; the form's status lookup; the service: SAVEPOINT, SELECT … FOR UPDATE, (for a new
-# label a SAVEPOINT, INSERT, RELEASE; for an update one UPDATE), INSERT event, review-row
-# upsert, RELEASE; then the next sentence's id, that sentence and my label on it, statuses,
-# progress, roles, the statuses again (the form's radio choices), user and group permissions.
-# bench/pages.py (no test transaction around the request) measured 21 and 17.
-SAVE_NEW_QUERIES = 21
-SAVE_UPDATE_QUERIES = 19
+# session, user; the assignment with its article; the sentence (suggestions, review row, gold);
+# the active statuses (read once: the form validates against them and the editor shows them);
+# the service: SAVEPOINT, SELECT … FOR UPDATE, INSERT or UPDATE, INSERT event, review-row
+# upsert, RELEASE; then the next sentence to edit (one query, labelled or not) and my label on
+# it; progress. The saved label takes its source and status from the form, the navigation's
+# role flags are lazy (no groups query for partials): 14, 12 in production (no SAVEPOINT).
+SAVE_NEW_QUERIES = 14
+SAVE_UPDATE_QUERIES = 14
 
 
 def _save_world(n: int, pair):

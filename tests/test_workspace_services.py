@@ -1,9 +1,11 @@
 """The annotator workspace's services and selectors, against the database."""
 
+import threading
 from collections import Counter
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, connections
 from django.db.models import F
 from django.utils import timezone
 
@@ -290,9 +292,44 @@ def test_unknown_attribution_type_is_a_validation_error(sentence, annotator):
         save(sentence, annotator, claim_label(attribution_type="rumour"))
 
 
-# An update: SELECT … FOR UPDATE, UPDATE, INSERT (event), inside the service's atomic(),
-# which in the test's transaction is a SAVEPOINT/RELEASE pair: 5 (fewer in production).
+# An update: SELECT … FOR UPDATE, UPDATE, INSERT (event), the review-row upsert, inside the
+# service's atomic(), which in the test's transaction is a SAVEPOINT/RELEASE pair: 6 (4 in
+# production, where atomic() is BEGIN/COMMIT). A new label: the same with INSERT for UPDATE.
 SAVE_UPDATE_QUERIES = 6
+SAVE_NEW_QUERIES = 6
+
+
+@pytest.mark.parametrize("length", [5, 200])
+def test_save_new_label_query_budget_does_not_grow_with_the_article(
+    db, annotator, annotator2, django_assert_max_num_queries, length
+):
+    article = make_article(length)
+    sentence = annotatable(article)[length // 2]
+    save(sentence, annotator2, claim_label(note="theirs"))
+    sentence = Sentence.objects.select_related("review", "gold").get(pk=sentence.pk)
+    label = claim_label(note="mine")
+
+    with django_assert_max_num_queries(SAVE_NEW_QUERIES):
+        annotation = save(sentence, annotator, label)
+
+    assert (annotation.version, annotation.note) == (1, "mine")
+
+
+def test_a_label_created_meanwhile_is_a_conflict_not_an_error(db, annotator, monkeypatch):
+    """The insert of a new label loses a race (the row appeared after our read): the unique
+    constraint refuses it, the transaction rolls back, and the annotator is shown the winner."""
+    sentence = annotatable(make_article(3))[0]
+    winner = save(sentence, annotator, claim_label(note="other tab"))
+    events = AnnotationEvent.objects.count()
+    nothing = Annotation.objects.none()
+    monkeypatch.setattr(Annotation.objects, "select_for_update", lambda: nothing)
+
+    with pytest.raises(services.AnnotationConflict) as caught:
+        save(sentence, annotator, no_claim_label(note="this tab"))
+
+    assert caught.value.current.pk == winner.pk
+    assert Annotation.objects.get().note == "other tab"
+    assert AnnotationEvent.objects.count() == events
 
 
 @pytest.mark.parametrize("length", [5, 200])
@@ -308,6 +345,42 @@ def test_save_update_query_budget_does_not_grow_with_the_article(
         annotation = save(sentence, annotator, label, 1)
 
     assert annotation.version == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL concurrency")
+def test_two_tabs_creating_the_same_label_at_once_on_postgresql():
+    """Two real connections create the same annotator's first label for a sentence at once:
+    one is saved, the other is told (a conflict, never a server error or a second row)."""
+    annotator = make_annotators("race-tabs")[0]
+    target = annotatable(make_article(3))[1]
+    labels = [claim_label(note="tab 1"), no_claim_label(note="tab 2")]
+    barrier = threading.Barrier(2)
+    results: dict[int, object] = {}
+
+    def create(index: int) -> None:
+        try:
+            sentence = Sentence.objects.select_related("review", "gold").get(pk=target.pk)
+            barrier.wait(timeout=10)
+            results[index] = save(sentence, annotator, labels[index])
+        except BaseException as error:  # reported by the main thread
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    won = [i for i, r in results.items() if isinstance(r, Annotation)]
+    lost = [i for i, r in results.items() if isinstance(r, services.AnnotationConflict)]
+    assert (len(won), len(lost)) == (1, 1), results
+    saved = Annotation.objects.get()
+    assert saved.note == labels[won[0]]["note"]
+    assert results[lost[0]].current.pk == saved.pk
+    assert AnnotationEvent.objects.count() == 1
 
 
 # --- annotation_undo -----------------------------------------------------------------------
@@ -568,15 +641,18 @@ def test_progress_is_not_affected_by_other_annotators(db, annotator, annotator2)
     assert (progress.done, progress.total) == (1, 3)
 
 
-def test_next_sentence_id_skips_the_users_labelled_sentences(db, annotator, annotator2):
+def test_next_for_edit_skips_the_users_labelled_sentences(db, annotator, annotator2):
     article = make_article(4)
     s1, s2, s3, s4 = annotatable(article)
     save(s2, annotator, no_claim_label())
     save(s3, annotator2, no_claim_label())  # B's label does not count for A
 
-    assert selectors.next_sentence_id(user=annotator, article=article, after=s1) == s3.pk
+    following = selectors.next_for_edit(user=annotator, article=article, after=s1)
+    assert (following.pk, following.mine) == (s3.pk, None)
     save(s3, annotator, no_claim_label())
     save(s4, annotator, no_claim_label())
-    # everything later is labelled: simply the next one; at the end: None
-    assert selectors.next_sentence_id(user=annotator, article=article, after=s1) == s2.pk
-    assert selectors.next_sentence_id(user=annotator, article=article, after=s4) is None
+    # everything later is labelled: simply the next one, with my label; at the end: None
+    following = selectors.next_for_edit(user=annotator, article=article, after=s1)
+    assert following.pk == s2.pk
+    assert following.mine.annotator == annotator and following.mine.is_claim is False
+    assert selectors.next_for_edit(user=annotator, article=article, after=s4) is None
