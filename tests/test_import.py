@@ -13,6 +13,7 @@ from claims import importing, services
 from claims.importing import ArticleRecord, ImportFileError
 from claims.models import Annotation, Article, Sentence
 from claims.services import ImportOutcome
+from tests.conftest import DEMO_ARTICLE
 from tests.factories import (
     annotate,
     assert_offsets_exact,
@@ -744,3 +745,72 @@ def test_replaced_body_without_a_title_gets_its_new_first_sentence_as_title():
     )
 
     assert article.title == "New first."
+
+
+# --- batched import (services.articles_import) -----------------------------------------------
+
+SENTENCE_FIELDS = [f.attname for f in Sentence._meta.concrete_fields if not f.primary_key]
+
+
+def sentence_rows(article: Article) -> list[tuple]:
+    fields = [f for f in SENTENCE_FIELDS if f != "article_id"]
+    return list(article.sentences.order_by("position").values_list(*fields))
+
+
+def test_batched_insert_writes_the_rows_bulk_create_writes(mod_source):
+    """The import's own INSERT (services._sentences_insert) and the ORM's bulk_create (used
+    when one article is re-segmented) store the same sentences, suggestions included."""
+    [record] = importing.parse_file(DEMO_ARTICLE, max_bytes=MAX)
+    services.articles_import(records=[record])
+    batched = Article.objects.get()
+    rows = sentence_rows(batched)
+    assert any(row[SENTENCE_FIELDS.index("suggested_source_id") - 1] for row in rows)
+    assert any(row[SENTENCE_FIELDS.index("cue_start") - 1] is not None for row in rows)
+    batched.delete()
+
+    single, _ = services.article_upsert(record=record)
+
+    assert sentence_rows(single) == rows
+    assert_offsets_exact(single)
+
+
+def test_a_batch_mixing_new_duplicate_and_updated_records_follows_the_single_record_rules(
+    monkeypatch,
+):
+    monkeypatch.setattr(services, "IMPORT_BATCH", 3)  # records 1-3 and 4-6 are two batches
+    existing, _ = services.article_upsert(record=ArticleRecord(body="Old. Text.", external_id="x"))
+    records = [
+        ArticleRecord(body="New one. Here."),
+        ArticleRecord(body="New one. Here."),  # same body, same batch: the same article
+        ArticleRecord(body="Changed. Text.", external_id="x"),  # an article in the database
+        ArticleRecord(body="Second. Article.", external_id="y"),
+        ArticleRecord(body="Second, edited. Article.", external_id="y"),  # same id, same batch
+        ArticleRecord(body="New one. Here.", outlet="Reuters"),  # same body, an earlier batch
+    ]
+
+    outcomes = services.articles_import(records=records)
+
+    assert outcomes == {"created": 2, "unchanged": 1, "updated": 3}
+    assert Article.objects.count() == 3
+    existing.refresh_from_db()
+    assert existing.body == "Changed. Text."
+    assert Article.objects.get(external_id="y").body == "Second, edited. Article."
+    assert Article.objects.get(body="New one. Here.").outlet == "Reuters"
+    for article in Article.objects.all():
+        assert_offsets_exact(article)
+
+
+def test_an_error_late_in_a_batch_leaves_nothing_of_the_batch(annotator):
+    annotated, _ = services.article_upsert(record=ArticleRecord(body="A. B.", external_id="z"))
+    annotate(annotated.sentences.first(), annotator)
+    before = snapshot()
+    records = [
+        ArticleRecord(body="Fine. One."),
+        ArticleRecord(body="Fine. Two."),
+        ArticleRecord(body="A, changed. B.", external_id="z", place="f.jsonl, line 3"),
+    ]
+
+    with pytest.raises(ValidationError, match=r"f\.jsonl, line 3: .*annotation"):
+        services.articles_import(records=records)
+
+    assert snapshot() == before
