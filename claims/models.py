@@ -23,6 +23,12 @@ class Article(models.Model):
     class Meta:
         ordering = ["-published_on", "-id"]
         permissions = [("export_dataset", "Can export labelled datasets")]
+        indexes = [
+            # The article list and the export page's "most recent articles" (ORDER BY … LIMIT),
+            # and the outlet filter lists (SELECT DISTINCT outlet) read these, not the bodies.
+            models.Index(fields=["-published_on", "-id"], name="article_recent_idx"),
+            models.Index(fields=["outlet"], name="article_outlet_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_id"],

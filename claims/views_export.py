@@ -20,9 +20,12 @@ def export_page(request):
         return _unknown(form)
     valid = not form.is_bound or form.is_valid()
     filters = form.filters() if form.is_bound and valid else selectors.ExportFilters()
-    count = selectors.export_count(filters=filters) if valid else None
+    # The bare page counts later, in its own htmx request: the filters show at once.
+    count_later = valid and not form.is_bound and not request.htmx
+    count = selectors.export_count(filters=filters) if valid and not count_later else None
     template = "claims/export.html#row-count" if request.htmx else "claims/export.html"
-    return render(request, template, {"form": form, "count": count}, status=200 if valid else 422)
+    context = {"form": form, "count": count, "count_later": count_later}
+    return render(request, template, context, status=200 if valid else 422)
 
 
 @require_GET
