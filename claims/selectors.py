@@ -166,17 +166,27 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
 _EDIT_RELATED = ("suggested_source", "suggested_status", "review", "gold")
 
 
-def sentence_for_edit(*, user, article: Article, sentence_id: int, mine: bool = True) -> Sentence:
-    """An annotatable sentence of the article with `.mine` and `.send_back`, or 404.
-
-    `mine=False` leaves both to `with_my_label` (a save reads the label under its lock).
-    """
+def sentence_for_edit(*, user, article: Article, sentence_id: int) -> Sentence:
+    """An annotatable sentence of the article with `.mine` and `.send_back`, or 404."""
     sentence = get_object_or_404(
         Sentence.objects.annotatable().select_related(*_EDIT_RELATED),
         pk=sentence_id,
         article=article,
     )
-    return with_my_label(sentence, user=user) if mine else sentence
+    return with_my_label(sentence, user=user)
+
+
+def assigned_sentence(*, user, article_id: int, sentence_id: int) -> Sentence:
+    """An annotatable sentence of an article assigned to the user (with `.article`), or 404:
+    the assignment check and the sentence in one query, for the save."""
+    sentence = get_object_or_404(
+        Sentence.objects.annotatable().select_related("article", *_EDIT_RELATED),
+        pk=sentence_id,
+        article_id=article_id,
+        article__assignments__annotator=user,
+    )
+    sentence.mine = sentence.send_back = None  # set by with_my_label when needed
+    return sentence
 
 
 def with_my_label(sentence: Sentence, *, user) -> Sentence:
@@ -195,19 +205,27 @@ def with_my_label(sentence: Sentence, *, user) -> Sentence:
     return sentence
 
 
-def next_for_edit(*, user, article: Article, after: Sentence) -> Sentence | None:
-    """The sentence to edit after `after`, as `sentence_for_edit` loads it, in one query
-    (plus the label): the next one the user has not labelled, else simply the next one."""
-    labelled = Annotation.objects.filter(sentence=OuterRef("pk"), annotator=user)
-    sentence = (
+def next_for_edit(*, user, article: Article, after: Sentence, mine: bool = True):
+    """The sentence to edit after `after`, loaded as `sentence_for_edit` loads it: the next one
+    the user has not labelled, else simply the next one; None after the last sentence.
+
+    One query in the usual case: the next unlabelled sentence (the scan stops there).
+    """
+    later = (
         Sentence.objects.annotatable()
         .filter(article=article, position__gt=after.position)
-        .annotate(labelled=Exists(labelled))
         .select_related(*_EDIT_RELATED)
-        .order_by("labelled", "position")
-        .first()
+        .order_by("position")
     )
-    return with_my_label(sentence, user=user) if sentence else None
+    labelled = Annotation.objects.filter(sentence=OuterRef("pk"), annotator=user)
+    sentence = later.filter(~Exists(labelled)).first()
+    if sentence is not None:  # unlabelled by this user: nothing more to read
+        sentence.mine = sentence.send_back = None
+        return sentence
+    sentence = later.first()
+    if sentence is None or not mine:
+        return sentence
+    return with_my_label(sentence, user=user)
 
 
 def next_sentence(*, sentences: list[Sentence], after: Sentence | None) -> Sentence | None:

@@ -452,13 +452,17 @@ def annotation_save(
     try:
         with transaction.atomic():
             return _annotation_write(sentence, annotator, label, expected_version)
-    except IntegrityError:
+    except _LabelInsertRefused as refused:
         # Another request created this label between our read and our insert (the unique
         # constraint caught it; the transaction is rolled back): report the winner.
         current = Annotation.objects.filter(sentence=sentence, annotator=annotator).first()
         if current is None:
-            raise
+            raise refused.__cause__ from None
         raise AnnotationConflict(current) from None
+
+
+class _LabelInsertRefused(Exception):
+    """The INSERT of a new label failed (its IntegrityError is the cause)."""
 
 
 def _annotation_write(sentence, annotator, label: dict, expected_version: int) -> Annotation:
@@ -488,7 +492,13 @@ def _annotation_write(sentence, annotator, label: dict, expected_version: int) -
     for field, value in label.items():
         setattr(current, field, value)
     current.suggested_source_id = sentence.suggested_source_id
-    current.save()
+    if action == AnnotationEvent.Action.CREATED:
+        try:
+            current.save()  # no savepoint: a failure rolls the whole transaction back
+        except IntegrityError as error:
+            raise _LabelInsertRefused from error
+    else:
+        current.save()
     AnnotationEvent.objects.create(
         sentence=sentence,
         annotator=annotator,

@@ -73,10 +73,10 @@ def sentence_edit(request, article_id: int, sentence_id: int):
 @require_POST
 @login_required
 def sentence_save(request, article_id: int, sentence_id: int):
-    article = selectors.assignment_for(user=request.user, article_id=article_id).article
-    sentence = selectors.sentence_for_edit(
-        user=request.user, article=article, sentence_id=sentence_id, mine=False
+    sentence = selectors.assigned_sentence(
+        user=request.user, article_id=article_id, sentence_id=sentence_id
     )
+    article = sentence.article
     form = LabelForm(request.POST, user=request.user, statuses=_statuses(request))
     if not form.is_valid():
         return _invalid(request, article, sentence, form)
@@ -94,7 +94,9 @@ def sentence_save(request, article_id: int, sentence_id: int):
         form.add_error(None, error)
         return _invalid(request, article, sentence, form)
     form.attach_relations(sentence.mine)
-    following = selectors.next_for_edit(user=request.user, article=article, after=sentence)
+    following = selectors.next_for_edit(
+        user=request.user, article=article, after=sentence, mine=bool(request.htmx)
+    )
     if not request.htmx:
         return redirect(_annotate_url(article, (following or sentence).pk))
     return _after_change(request, article, changed=sentence, following=following)

@@ -101,14 +101,34 @@ def test_article_list_queries_do_not_grow_with_the_articles(
 # --- saving a label (the htmx POST) --------------------------------------------------------
 
 # The whole request, as measured (a test transaction: the service's atomic() is a SAVEPOINT):
-# session, user; the assignment with its article; the sentence (suggestions, review row, gold);
-# the active statuses (read once: the form validates against them and the editor shows them);
-# the service: SAVEPOINT, SELECT … FOR UPDATE, INSERT or UPDATE, INSERT event, review-row
-# upsert, RELEASE; then the next sentence to edit (one query, labelled or not) and my label on
-# it; progress. The saved label takes its source and status from the form, the navigation's
-# role flags are lazy (no groups query for partials): 14, 12 in production (no SAVEPOINT).
-SAVE_NEW_QUERIES = 14
-SAVE_UPDATE_QUERIES = 14
+# session, user; the sentence with its article, review row and gold label, joined to the
+# user's assignment (one query for both); the active statuses (read once: the form validates
+# against them and the editor shows them); the service: SAVEPOINT, SELECT … FOR UPDATE,
+# INSERT or UPDATE, INSERT event, review-row upsert, RELEASE; then the next sentence to edit
+# (one query: the next one this user has not labelled, so there is no label to read);
+# progress. The saved label takes its source and status from the form; the navigation's role
+# flags are lazy (no groups query for partials): 12.
+SAVE_NEW_QUERIES = 12
+SAVE_UPDATE_QUERIES = 12
+
+
+def test_save_when_the_rest_is_labelled_reads_the_next_label_too(
+    client, pair, django_assert_max_num_queries
+):
+    """Past the last unlabelled sentence the editor moves to the next one with its label:
+    one query more to find it, one for the label."""
+    article, sentences = _save_world(6, pair)
+    save(sentences[-1], pair[0], claim_label())
+    client.force_login(pair[0])
+
+    with django_assert_max_num_queries(SAVE_NEW_QUERIES + 2):
+        response = client.post(_save_url(article, sentences[-2]), claim_post(), headers=HX)
+
+    assert response.status_code == 200
+    assert (
+        f'id="editor" class="editor" data-sentence="{sentences[-1].pk}"'
+        in response.content.decode()
+    )
 
 
 def _save_world(n: int, pair):

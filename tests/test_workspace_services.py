@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections
 from django.db.models import F
 from django.utils import timezone
 
@@ -345,6 +345,24 @@ def test_save_update_query_budget_does_not_grow_with_the_article(
         annotation = save(sentence, annotator, label, 1)
 
     assert annotation.version == 2
+
+
+def test_other_integrity_errors_are_not_reported_as_conflicts(db, annotator, monkeypatch):
+    """Only a lost race on the new label's INSERT is a conflict; any other refusal by the
+    database (here: while updating) stays an error, so nobody is told to retry forever."""
+    sentence = annotatable(make_article(3))[0]
+    save(sentence, annotator, claim_label(note="one"))
+
+    def refuse(**kwargs):
+        raise IntegrityError("FOREIGN KEY constraint failed")
+
+    monkeypatch.setattr(services, "review_item_refresh", refuse)
+
+    with pytest.raises(IntegrityError):
+        save(sentence, annotator, no_claim_label(note="two"), 1)
+    with pytest.raises(IntegrityError):
+        save(annotatable(sentence.article)[1], annotator, no_claim_label())
+    assert Annotation.objects.get().note == "one"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
