@@ -5,9 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -292,11 +291,4 @@ def _after_change(request, article, *, changed, following):
     if following is None:  # the last sentence: stay on it
         following = selectors.with_my_label(changed, user=request.user)
     context = _editor_context(request, article, following)
-    parts = [
-        render_to_string(f"{TEMPLATE}#editor", context, request),
-        render_to_string(
-            f"{TEMPLATE}#sentence-row", {**context, "sentence": changed, "oob": True}
-        ),
-        render_to_string(f"{TEMPLATE}#progress", {**context, "oob": True}),
-    ]
-    return HttpResponse("".join(parts))
+    return render(request, "claims/saved.html", {**context, "changed": changed})

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from claims import services
 from claims.importing import ArticleRecord
-from claims.models import Annotation, Article
+from claims.models import Annotation, Article, Sentence
 
 PAYLOAD = (
     "<script>alert('xss')</script> <img src=x onerror=\"alert('img')\"> "
@@ -73,6 +73,9 @@ def test_researcher_downloads_a_csv_that_matches_the_database(browser_page, log_
     page = browser_page
     log_in("researcher")
     page.goto("/export/")
+    # The bare page counts in its own request on load: all annotatable sentences (gold level).
+    gold_rows = Sentence.objects.annotatable().count()
+    expect(page.locator("#row-count")).to_contain_text(f"{gold_rows} rows with these filters")
     page.get_by_label("All annotations: one row per sentence and annotator").check()
     expect(page.locator("#row-count")).to_contain_text(str(Annotation.objects.count()))
     with page.expect_download() as info:
