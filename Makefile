@@ -48,7 +48,8 @@ bench: $(VENV)/.installed
 	$(PY) bench/export.py --write
 	$(PY) bench/pages.py --db both --write
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-	$(PY) bench/concurrency.py --write
+	$(PY) bench/concurrency.py --profile --write
+	$(PY) bench/concurrency.py --tool locust --wait 2 --write
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
