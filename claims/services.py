@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from claims import attribution, segmentation, selectors
 from claims.importing import ArticleRecord, body_checksum, title_from_body
@@ -618,7 +619,16 @@ def source_merge(*, source: Source, into: Source) -> int:
     with transaction.atomic():
         touched = set(Annotation.objects.filter(source=source).values_list("sentence", flat=True))
         moved = Annotation.objects.filter(source=source).update(source=into)
-        GoldLabel.objects.filter(source=source).update(source=into)
+        golds = list(GoldLabel.objects.filter(source=source))
+        for gold in golds:
+            gold.source = into
+        # The gold labels' history records the change, like every other change of theirs.
+        bulk_update_with_history(
+            golds,
+            GoldLabel,
+            ["source"],
+            default_change_reason=f"source {source.name!r} merged into {into.name!r}",
+        )
         for sentence_id in touched:  # merged sources can turn a disagreement unanimous
             review_item_refresh(sentence_id=sentence_id)
         Sentence.objects.filter(suggested_source=source).update(suggested_source=into)

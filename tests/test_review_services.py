@@ -998,6 +998,13 @@ def test_source_merge_repoints_annotations_and_gold_and_keeps_every_label(
         AnnotationEvent.objects.count(),
     ) == counts
     assert not Annotation.objects.filter(source=duplicate).exists()
+    for gold in GoldLabel.objects.all():  # each gold label's history records the merge
+        latest = gold.history.latest()
+        assert (latest.source_id, latest.history_type) == (kyiv.pk, "~")
+        assert latest.history_change_reason == "source 'Kyiv city admin' merged into " + repr(
+            kyiv.name
+        )
+        assert gold.history.count() == 2
     assert not GoldLabel.objects.filter(source=duplicate).exists()
     assert Annotation.objects.filter(source=kyiv).count() == 3
     assert GoldLabel.objects.filter(source=kyiv).count() == 2
