@@ -50,3 +50,46 @@ def test_wsgi_application_loads_for_gunicorn():
         "from project.wsgi import application; print(type(application).__name__)",
     )
     assert result.stdout.strip() == "WSGIHandler", result.stderr
+
+
+def run_manage_py(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_manage_py_with_a_bare_environment_is_a_development_tool():
+    result = run_manage_py({}, "makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+
+
+def test_manage_py_with_debug_off_and_no_secret_key_still_refuses():
+    result = run_manage_py({"DEBUG": "0"}, "check")
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_the_served_app_without_secret_key_refuses_to_start():
+    ours = {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    clean = {k: v for k, v in os.environ.items() if k not in ours}
+    result = subprocess.run(
+        [sys.executable, "-c", "import project.wsgi"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
