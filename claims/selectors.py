@@ -205,7 +205,7 @@ def with_my_label(sentence: Sentence, *, user) -> Sentence:
     return sentence
 
 
-def next_for_edit(*, user, article: Article, after: Sentence, mine: bool = True):
+def next_for_edit(*, user, article: Article, after: Sentence) -> Sentence | None:
     """The sentence to edit after `after`, loaded as `sentence_for_edit` loads it: the next one
     the user has not labelled, else simply the next one; None after the last sentence.
 
@@ -223,9 +223,7 @@ def next_for_edit(*, user, article: Article, after: Sentence, mine: bool = True)
         sentence.mine = sentence.send_back = None
         return sentence
     sentence = later.first()
-    if sentence is None or not mine:
-        return sentence
-    return with_my_label(sentence, user=user)
+    return with_my_label(sentence, user=user) if sentence is not None else None
 
 
 def next_sentence(*, sentences: list[Sentence], after: Sentence | None) -> Sentence | None:

@@ -93,12 +93,10 @@ def sentence_save(request, article_id: int, sentence_id: int):
         form.add_error(None, error)
         return _invalid(request, article, sentence, form)
     form.attach_relations(sentence.mine)
-    following = selectors.next_for_edit(
-        user=request.user, article=article, after=sentence, mine=bool(request.htmx)
-    )
+    following = selectors.next_for_edit(user=request.user, article=article, after=sentence)
     if not request.htmx:
         return redirect(_annotate_url(article, (following or sentence).pk))
-    return _after_change(request, article, changed=sentence, following=following)
+    return _after_change(request, article, changed=sentence, following=following or sentence)
 
 
 @require_POST
@@ -287,8 +285,7 @@ def _editor_response(request, article, sentence, *, status: int, form=None, **ex
 
 
 def _after_change(request, article, *, changed, following):
-    """htmx: the editor moves on; the changed row and the progress bar update out of band."""
-    if following is None:  # the last sentence: stay on it
-        following = selectors.with_my_label(changed, user=request.user)
+    """htmx: the editor moves on (or stays, after the last sentence); the changed row and the
+    progress bar update out of band."""
     context = _editor_context(request, article, following)
     return render(request, "claims/saved.html", {**context, "changed": changed})
