@@ -1,10 +1,14 @@
-"""Concurrency benchmark: gunicorn on PostgreSQL under 50 annotators saving labels.
+"""Concurrency benchmark: gunicorn on PostgreSQL (or SQLite) under 50 annotators saving labels.
 
 Run from the repo root (wrap it in the bench lock, the machine has 2 cores):
 
     flock /tmp/claimdesk-bench.lock .venv/bin/python bench/concurrency.py \
-        [--users 50] [--seconds 60] [--workers N] [--threads T] [--tool locust|wrk|both]
-        [--profile] [--write]
+        [--db postgres|sqlite] [--users 50] [--seconds 60] [--workers N] [--threads T]
+        [--tool locust|wrk|both] [--profile] [--write]
+
+``--db sqlite`` runs the same on the embedded default: the seed and the run database are
+SQLite files under /tmp/claimdesk-bench-concurrency/sqlite/ (copied, not cloned), with the
+project's SQLite settings (immediate transactions, busy timeout, WAL) shared by the workers.
 
 Needs ``pip install locust==2.47.0`` (and ``py-spy`` for --profile) in the venv and wrk on the
 PATH for --tool wrk. Never touches development data:
@@ -25,7 +29,8 @@ PATH for --tool wrk. Never touches development data:
 4. checks the database: the (annotator, sentence) labels equal the acknowledged saves (none
    lost, none duplicated), and one "created" AnnotationEvent per label.
 
-``--write`` writes bench/results/concurrency.md (with --wait W: concurrency-think-Ws.md).
+``--write`` writes bench/results/concurrency.md (with --wait W: concurrency-think-Ws.md; with
+--db sqlite: concurrency-sqlite-<users>-writers.md).
 ``--profile`` adds the query count and the in-process CPU cost of one save, and a py-spy
 profile of the gunicorn workers under load.
 """
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import csv
 import json
 import os
@@ -43,6 +49,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import string
 import subprocess
 import sys
@@ -56,6 +63,8 @@ VENV_BIN = Path(sys.executable).parent
 WORK = Path("/tmp/claimdesk-bench-concurrency")
 RESULT_PATH = ROOT / "bench" / "results" / "concurrency.md"
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+SQLITE_DIR = WORK / "sqlite"
+DB_ENGINE = "postgres"  # or "sqlite" (--db), set by main()
 DB = "claimdesk_bench_concurrency"
 SEED_DB = f"{DB}_seed"
 PASSWORD = "bench-annotator-password-1"  # bench users, throwaway database
@@ -89,16 +98,44 @@ TEMPLATES = (
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def sqlite_path(name: str) -> Path:
+    return SQLITE_DIR / f"{name}.sqlite3"
+
+
 def db_url(name: str) -> str:
+    if DB_ENGINE == "sqlite":
+        return f"sqlite:///{sqlite_path(name)}"
     return f"{PG_SERVER.rstrip('/')}/{name}"
 
 
 def pg_admin(sql: str, *params) -> list:
     import psycopg
 
-    with psycopg.connect(db_url("postgres"), autocommit=True) as conn:
+    with psycopg.connect(f"{PG_SERVER.rstrip('/')}/postgres", autocommit=True) as conn:
         cur = conn.execute(sql, params or None)
         return cur.fetchall() if cur.description else []
+
+
+@contextlib.contextmanager
+def db_connect(name: str):
+    """A DB-API connection to the bench database (committed on success)."""
+    if DB_ENGINE == "sqlite":
+        conn = sqlite3.connect(sqlite_path(name), timeout=30)
+        try:
+            yield conn
+            conn.commit()
+        finally:
+            conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(db_url(name)) as conn:
+            yield conn
+
+
+def sqlite_remove(name: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{sqlite_path(name)}{suffix}").unlink(missing_ok=True)
 
 
 def free_port() -> int:
@@ -411,6 +448,17 @@ def child_main(args) -> int:
 
 def ensure_seed(users: int, sentences: int, rebuild: bool) -> dict:
     shape = f"claimdesk bench concurrency users={users} sentences={sentences} v1"
+    if DB_ENGINE == "sqlite":
+        marker = sqlite_path(SEED_DB).with_suffix(".shape")
+        seeded = sqlite_path(SEED_DB).exists() and marker.exists()
+        if seeded and not rebuild and marker.read_text(encoding="utf-8") == shape:
+            return {"reused": True}
+        SQLITE_DIR.mkdir(parents=True, exist_ok=True)
+        marker.unlink(missing_ok=True)
+        sqlite_remove(SEED_DB)
+        result = run_child("build", SEED_DB, "--users", str(users), "--sentences", str(sentences))
+        marker.write_text(shape, encoding="utf-8")
+        return {"reused": False, **result}
     rows = pg_admin(
         "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
         SEED_DB,
@@ -425,14 +473,16 @@ def ensure_seed(users: int, sentences: int, rebuild: bool) -> dict:
 
 
 def fresh_db() -> None:
+    if DB_ENGINE == "sqlite":  # the seed was closed cleanly: its WAL is checkpointed
+        sqlite_remove(DB)
+        shutil.copyfile(sqlite_path(SEED_DB), sqlite_path(DB))
+        return
     pg_admin(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
     pg_admin(f'CREATE DATABASE "{DB}" TEMPLATE "{SEED_DB}"')
 
 
 def verify(acked: list[tuple[str, int]], in_flight_allowance: int = 0) -> dict:
-    import psycopg
-
-    with psycopg.connect(db_url(DB)) as conn:
+    with db_connect(DB) as conn:
         rows = conn.execute(
             "SELECT u.username, a.sentence_id FROM claims_annotation a "
             "JOIN auth_user u ON u.id = a.annotator_id"
@@ -605,7 +655,7 @@ def run_locust(args, server: Server) -> dict:
     run_child("sessions", DB, "--out", str(run_dir / "sessions.json"))  # names, articles
     sessions = json.loads((run_dir / "sessions.json").read_text())
     # The locust users log in themselves; the plan gives them only names and articles.
-    pg_sessions_clear()
+    sessions_clear()
     plan = {
         "password": PASSWORD,
         "users": [
@@ -693,10 +743,8 @@ def run_locust(args, server: Server) -> dict:
     return result
 
 
-def pg_sessions_clear() -> None:
-    import psycopg
-
-    with psycopg.connect(db_url(DB)) as conn:
+def sessions_clear() -> None:
+    with db_connect(DB) as conn:
         conn.execute("DELETE FROM django_session")
 
 
@@ -893,6 +941,12 @@ def machine_info() -> dict:
     import django
     import gunicorn
 
+    if DB_ENGINE == "sqlite":
+        database = (
+            f"SQLite {sqlite3.sqlite_version} (a file; WAL, immediate transactions, busy timeout)"
+        )
+    else:
+        database = f"PostgreSQL {pg_admin('SHOW server_version')[0][0]}"
     return {
         "nproc": os.cpu_count(),
         "cpu": cpu_model,
@@ -902,7 +956,7 @@ def machine_info() -> dict:
         "gunicorn": gunicorn.__version__,
         "locust": version_of([str(VENV_BIN / "locust"), "--version"]),
         "wrk": version_of(["wrk", "--version"]),
-        "postgres": pg_admin("SHOW server_version")[0][0],
+        "database": database,
     }
 
 
@@ -911,6 +965,7 @@ def mark(ok: bool) -> str:
 
 
 def results_table(results: list[dict], wait: float = 0) -> str:
+    pg = DB_ENGINE == "postgres"  # the throughput target is PostgreSQL's
     head = "| figure | target | " + " | ".join(r["tool"] for r in results) + " |"
     lines = [head, "| --- | --- | " + " | ".join("---" for _ in results) + " |"]
 
@@ -919,12 +974,14 @@ def results_table(results: list[dict], wait: float = 0) -> str:
 
     if wait:  # the rate is set by the think time; the target is the latency
         row("label saves/s (acknowledged)", "", lambda r: f"{r['rps']:.0f}")
-    else:
+    elif pg:
         row(
             "label saves/s (acknowledged)",
             f"≥ {TARGET_RPS:.0f}",
             lambda r: f"{r['rps']:.0f} {mark(r['rps'] >= TARGET_RPS)}",
         )
+    else:
+        row("label saves/s (acknowledged)", "", lambda r: f"{r['rps']:.0f}")
     row("saves in the window", "", lambda r: f"{r['acked']} in {r['window_s']:.1f} s")
     row("p50 latency", "", lambda r: f"{r['p50_ms']:.0f} ms")
     if wait:
@@ -948,10 +1005,13 @@ def results_table(results: list[dict], wait: float = 0) -> str:
         ),
     )
     row(
-        "CPU cores busy: gunicorn / PostgreSQL / load gen / all",
+        "CPU cores busy: gunicorn / PostgreSQL / load gen / all"
+        if pg
+        else "CPU cores busy: gunicorn (SQLite inside) / load gen / all",
         "",
         lambda r: " / ".join(
-            f"{r['cpu'][k]:.2f}" for k in ("server", "postgres", "loadgen", "total")
+            f"{r['cpu'][k]:.2f}"
+            for k in (("server", "postgres") if pg else ("server",)) + ("loadgen", "total")
         ),
     )
     return "\n".join(lines)
@@ -959,13 +1019,14 @@ def results_table(results: list[dict], wait: float = 0) -> str:
 
 def write_results(args, info, server_cmd, results, cost, seed) -> str:
     lines = [
-        "# Concurrency: label saves under 50 annotators",
+        f"# Concurrency: label saves under {args.users} annotators"
+        + (" on SQLite" if DB_ENGINE == "sqlite" else ""),
         "",
         "<!-- generated by bench/concurrency.py --write; the analysis below is by hand -->",
         "",
         f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory_gb']} GB RAM. "
         f"Python {info['python']}, Django {info['django']}, gunicorn {info['gunicorn']}, "
-        f"{info['locust']}, {info['wrk']}, PostgreSQL {info['postgres']}.",
+        f"{info['locust']}, {info['wrk']}, {info['database']}.",
         "",
         "Command: `flock /tmp/claimdesk-bench.lock .venv/bin/python bench/concurrency.py "
         + " ".join(sys.argv[1:])
@@ -997,7 +1058,7 @@ def write_results(args, info, server_cmd, results, cost, seed) -> str:
             lines += [f"- {k}: {v} %" for k, v in r["profile"]["inclusive"].items()]
             lines.append("")
     text = "\n".join(lines)
-    path = result_path(args.wait)
+    path = result_path(args)
     path.parent.mkdir(parents=True, exist_ok=True)
     analysis = ""
     if path.exists():
@@ -1009,8 +1070,13 @@ def write_results(args, info, server_cmd, results, cost, seed) -> str:
     return text
 
 
-def result_path(wait: float) -> Path:
-    return RESULT_PATH if not wait else RESULT_PATH.with_name(f"concurrency-think-{wait:g}s.md")
+def result_path(args) -> Path:
+    name = "concurrency"
+    if DB_ENGINE == "sqlite":
+        name += f"-sqlite-{args.users}-writers"
+    if args.wait:
+        name += f"-think-{args.wait:g}s"
+    return RESULT_PATH.with_name(f"{name}.md")
 
 
 def think_time(wait: float) -> str:
@@ -1019,6 +1085,7 @@ def think_time(wait: float) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
@@ -1037,6 +1104,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         return child_main(args)
+    global DB_ENGINE
+    DB_ENGINE = args.db
     if args.wait and args.tool != "locust":
         parser.error("--wait needs --tool locust (wrk has no think time)")
 
@@ -1061,7 +1130,11 @@ def main() -> int:
         results.append(result)
     if args.profile:
         cost = run_child("save-cost", DB)
-    if not args.keep:
+    if args.keep:
+        pass
+    elif DB_ENGINE == "sqlite":
+        sqlite_remove(DB)
+    else:
         pg_admin(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
     print()
     print(results_table(results, args.wait))
@@ -1074,7 +1147,7 @@ def main() -> int:
             print(f"\nprofile ({r['tool']}):", json.dumps(r["profile"], indent=1))
     if args.write:
         write_results(args, info, server_cmd, results, cost, seed)
-        print(f"\nwrote {result_path(args.wait).relative_to(ROOT)}")
+        print(f"\nwrote {result_path(args).relative_to(ROOT)}")
     ok = all(r["verify"]["ok"] and r["errors"] == 0 for r in results)
     return 0 if ok else 1
 

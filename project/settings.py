@@ -59,6 +59,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the middleware that query the database: a read-only, full, busy or unreachable
+    # database answers 503 with Retry-After instead of a bare 500.
+    "claims.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -99,6 +102,20 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several annotators save at once. A deferred transaction reads, then asks to write, and
+    # SQLite refuses to upgrade its lock ("database is locked" at once, no waiting): so take
+    # the write lock when the transaction begins and queue for it (a busy timeout, seconds).
+    # WAL lets pages be read while one save writes; it is stored in the database file, so it
+    # stays on for every later connection (an in-memory test database just ignores it).
+    # synchronous=NORMAL is durable across application crashes in WAL mode (a power cut can
+    # lose the last commits, not corrupt the file).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": int(os.environ.get("SQLITE_BUSY_TIMEOUT", "20")),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

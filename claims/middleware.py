@@ -1,0 +1,147 @@
+"""Middleware of claimdesk: each class one concern, each documented where it is."""
+
+import logging
+import sys
+
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, InternalError, OperationalError
+from django.dispatch import receiver
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger("claims.database")
+
+# What a person can do about each kind of outage, and when a client may try again (seconds).
+UNAVAILABLE = {
+    "read-only": (
+        "The database is read-only",
+        "The database accepts no changes right now (it is read-only), so this was not saved: "
+        "tell your administrator, and try again once it is fixed.",
+        60,
+    ),
+    "full": (
+        "The database is full",
+        "The database has no space left, so this was not saved: "
+        "tell your administrator, and try again once it is fixed.",
+        60,
+    ),
+    "busy": (
+        "The database is busy",
+        "The database is busy with other changes, so this was not saved: "
+        "try again in a few seconds.",
+        5,
+    ),
+    "unreachable": (
+        "The database cannot be reached",
+        "The database cannot be reached right now, so this was not done: "
+        "try again in a minute, and tell your administrator if it lasts.",
+        30,
+    ),
+}
+
+# SQLite result codes (extended codes such as SQLITE_READONLY_DBMOVED start with these).
+SQLITE_KINDS = (
+    ("SQLITE_READONLY", "read-only"),
+    ("SQLITE_FULL", "full"),
+    ("SQLITE_BUSY", "busy"),
+    ("SQLITE_LOCKED", "busy"),
+    ("SQLITE_CANTOPEN", "unreachable"),
+)
+# PostgreSQL SQLSTATEs: read-only transaction (a standby, default_transaction_read_only),
+# insufficient resources (disk full, out of memory, too many connections), the server shutting
+# down or starting, and connection exceptions.
+POSTGRES_KINDS = (
+    ("25006", "read-only"),
+    ("53100", "full"),
+    ("53300", "busy"),
+    ("53", "full"),
+    ("57P0", "unreachable"),
+    ("08", "unreachable"),
+)
+# When the driver's error carries no code (an older driver, a wrapped error): its message.
+MESSAGE_KINDS = (
+    ("readonly database", "read-only"),
+    ("read-only transaction", "read-only"),
+    ("database or disk is full", "full"),
+    ("no space left on device", "full"),
+    ("database is locked", "busy"),
+    ("database table is locked", "busy"),
+)
+
+
+def database_unavailable_kind(error: BaseException | None) -> str | None:
+    """The kind of outage (a key of UNAVAILABLE) a database error means, or None for a bug.
+
+    Only the database being read-only, full, busy or out of reach counts: an error in a query
+    (a bad column, an integrity error) stays a 500, so that bugs are not disguised.
+    """
+    if not isinstance(error, OperationalError | InternalError | InterfaceError):
+        return None
+    cause = error.__cause__
+    sqlite_name = getattr(cause, "sqlite_errorname", None)
+    if sqlite_name:
+        return next((kind for code, kind in SQLITE_KINDS if sqlite_name.startswith(code)), None)
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate:
+        return next((kind for code, kind in POSTGRES_KINDS if sqlstate.startswith(code)), None)
+    text = str(error).lower()
+    kind = next((kind for needle, kind in MESSAGE_KINDS if needle in text), None)
+    if kind is None and type(cause).__module__.startswith("psycopg"):
+        # psycopg gives no SQLSTATE when the connection itself failed (refused, reset, closed).
+        return "unreachable"
+    return kind
+
+
+def database_unavailable_response(request, error: BaseException, kind: str) -> HttpResponse:
+    """A 503 with Retry-After: the error page, or for htmx only the message fragment."""
+    title, message, retry_after = UNAVAILABLE[kind]
+    logger.error(
+        "Database unavailable (%s) on %s %s: %s",
+        kind,
+        request.method,
+        request.path,
+        error,
+        exc_info=(type(error), error, error.__traceback__),
+    )
+    # Rendered without the request: no context processor, no session, no query.
+    context = {"title": title, "message": message}
+    htmx = request.headers.get("HX-Request") == "true"
+    template = "503.html#request-error" if htmx else "503.html"
+    response = HttpResponse(render_to_string(template, context), status=503)
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Answers 503 "the database is read-only, full, busy or unreachable", not a bare 500.
+
+    A view's error reaches `process_exception`. An error raised by another middleware (the
+    session saved after the view, a middleware asking who the user is) has already become a
+    500 response by the time it gets here: the `got_request_exception` receiver below marks
+    the request, and this middleware, placed before those, swaps that 500 for the 503.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        error = getattr(request, "_database_unavailable", None)
+        if error is not None and response.status_code == 500:
+            return database_unavailable_response(request, *error)
+        return response
+
+    def process_exception(self, request, exception):
+        kind = database_unavailable_kind(exception)
+        if kind is None:
+            return None
+        return database_unavailable_response(request, exception, kind)
+
+
+@receiver(got_request_exception, dispatch_uid="claims.database_unavailable")
+def _mark_database_unavailable(sender, request=None, **kwargs):
+    error = sys.exception()  # the signal is sent while the exception is being handled
+    kind = database_unavailable_kind(error)
+    if request is not None and kind is not None:
+        request._database_unavailable = (error, kind)
