@@ -29,6 +29,7 @@ from claims.models import (
     GoldLabel,
     ReviewItem,
     SendBack,
+    SendBackResponse,
     Sentence,
     Source,
     VerificationStatus,
@@ -466,13 +467,22 @@ def sentence_history(*, sentence: Sentence) -> list[HistoryEntry]:
                 detail=describe(label) + (f" — “{record.comment}”" if record.comment else ""),
             )
         )
-    for send_back in sentence.send_backs.select_related("editor"):
+    responses = SendBackResponse.objects.select_related("annotator").order_by("created_at", "id")
+    for send_back in sentence.send_backs.select_related("editor").prefetch_related(
+        Prefetch("responses", queryset=responses)
+    ):
+        answered = ", ".join(
+            f"{r.annotator.username} {r.get_kind_display().lower()}"
+            for r in send_back.responses.all()
+        )
         entries.append(
             HistoryEntry(
                 at=send_back.created_at,
                 who=send_back.editor.username,
                 what="sent back",
-                detail=f"“{send_back.comment}”" + (" (resolved)" if send_back.resolved_at else ""),
+                detail=f"“{send_back.comment}”"
+                + (" (resolved)" if send_back.resolved_at else "")
+                + (f"; answered: {answered}" if answered else ""),
             )
         )
     return sorted(entries, key=lambda e: e.at, reverse=True)

@@ -1,13 +1,16 @@
 """The review side's services and selectors: queue rows, filters, paging, adjudication, history."""
 
+import importlib
 import re
 import threading
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from claims import selectors, services
 from claims.models import (
@@ -17,6 +20,7 @@ from claims.models import (
     GoldLabel,
     ReviewItem,
     SendBack,
+    SendBackResponse,
     Sentence,
     VerificationStatus,
 )
@@ -270,6 +274,30 @@ def test_an_annotator_who_labels_during_a_send_back_answers_by_labelling(
 
     assert SendBack.objects.get().resolved_at is not None
     assert item(sentence).state == ReviewItem.State.OPEN
+
+
+def test_the_history_shows_who_answered_a_send_back(sentence, pair, editor):
+    _send_back(sentence, pair, editor)
+    save(Sentence.objects.get(pk=sentence.pk), pair[0], claim_label(), 1)
+
+    entry = next(e for e in selectors.sentence_history(sentence=sentence) if e.what == "sent back")
+
+    assert entry.detail == "“Is this a claim?”; answered: a1 confirmed the label"
+
+
+def test_the_data_migration_carries_answers_of_earlier_send_backs_over(sentence, pair, editor):
+    """0008 records, for send-backs made before answers were per annotator, the annotators
+    whose label changes fall inside them."""
+    migration = importlib.import_module("claims.migrations.0008_sendback_responses")
+    _send_back(sentence, pair, editor)
+    save(Sentence.objects.get(pk=sentence.pk), pair[1], claim_label(), 1)
+    SendBackResponse.objects.all().delete()  # as before the migration
+    SendBack.objects.update(resolved_at=timezone.now())
+
+    migration.carry_over(django_apps, None)
+
+    response = SendBackResponse.objects.get()
+    assert (response.annotator, response.kind) == (pair[1], "changed")
 
 
 def test_undoing_the_last_unanswered_label_resolves_the_send_back(article, sentence, pair, editor):
