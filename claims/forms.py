@@ -50,8 +50,6 @@ class LabelForm(forms.Form):
         required=False, max_length=1000, validators=[URLValidator(schemes=["http", "https"])]
     )
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    # The version of the sentence's gold label when the form was built (0: none yet).
-    gold_version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user=None, statuses=None, **kwargs):
         self.user = user

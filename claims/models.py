@@ -461,6 +461,39 @@ class SendBack(models.Model):
         return f"send back {self.sentence_id}"
 
 
+class SendBackResponse(models.Model):
+    """One annotator's answer to a send-back: they saved a changed label or confirmed theirs.
+
+    A send-back leaves an annotator's queue when they respond, and is resolved (the queue row
+    open again) when every annotator who has a label of the sentence has responded.
+    """
+
+    class Kind(models.TextChoices):
+        CHANGED = "changed", "Changed the label"
+        CONFIRMED = "confirmed", "Confirmed the label"
+
+    send_back = models.ForeignKey(SendBack, on_delete=models.CASCADE, related_name="responses")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["send_back", "annotator"], name="send_back_response_one_per_annotator"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["changed", "confirmed"]), name="send_back_response_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.send_back_id} by {self.annotator_id}"
+
+
 class ReviewItem(models.Model):
     """The review queue's row for an annotated sentence, kept in step by the services.
 

@@ -29,6 +29,7 @@ from claims.models import (
     GoldLabel,
     ReviewItem,
     SendBack,
+    SendBackResponse,
     Sentence,
     Source,
     VerificationStatus,
@@ -96,11 +97,8 @@ def annotator_queue(*, user) -> list[Assignment]:
             total=Coalesce(_total_count(OuterRef("article")), 0),
             sent_back=Coalesce(
                 Subquery(
-                    SendBack.objects.filter(
-                        sentence__article=OuterRef("article"),
-                        resolved_at=None,
-                        sentence__annotations__annotator=user,
-                    )
+                    _awaiting(user)
+                    .filter(sentence__article=OuterRef("article"))
                     .values("resolved_at")
                     .annotate(n=Count("id"))
                     .values("n")[:1],
@@ -149,7 +147,7 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
     )
     sentences = list(
         article.sentences.order_by("position")
-        .select_related("suggested_source", "gold")
+        .select_related("suggested_source")
         .prefetch_related(mine)
     )
     send_backs = open_send_backs(user=user, article=article)
@@ -163,7 +161,8 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
     return sentences
 
 
-_EDIT_RELATED = ("suggested_source", "suggested_status", "review", "gold")
+# No gold label here: nothing the annotator is shown may depend on it (blind annotation).
+_EDIT_RELATED = ("suggested_source", "suggested_status", "review")
 
 
 def sentence_for_edit(*, user, article: Article, sentence_id: int) -> Sentence:
@@ -198,7 +197,7 @@ def with_my_label(sentence: Sentence, *, user) -> Sentence:
     )
     review = getattr(sentence, "review", None)
     sentence.send_back = (
-        SendBack.objects.filter(sentence=sentence, resolved_at=None).first()
+        _awaiting(user).filter(sentence=sentence).first()
         if sentence.mine and review and review.state == ReviewItem.State.SENT_BACK
         else None
     )
@@ -468,26 +467,38 @@ def sentence_history(*, sentence: Sentence) -> list[HistoryEntry]:
                 detail=describe(label) + (f" — “{record.comment}”" if record.comment else ""),
             )
         )
-    for send_back in sentence.send_backs.select_related("editor"):
+    responses = SendBackResponse.objects.select_related("annotator").order_by("created_at", "id")
+    for send_back in sentence.send_backs.select_related("editor").prefetch_related(
+        Prefetch("responses", queryset=responses)
+    ):
+        answered = ", ".join(
+            f"{r.annotator.username} {r.get_kind_display().lower()}"
+            for r in send_back.responses.all()
+        )
         entries.append(
             HistoryEntry(
                 at=send_back.created_at,
                 who=send_back.editor.username,
                 what="sent back",
-                detail=f"“{send_back.comment}”" + (" (resolved)" if send_back.resolved_at else ""),
+                detail=f"“{send_back.comment}”"
+                + (" (resolved)" if send_back.resolved_at else "")
+                + (f"; answered: {answered}" if answered else ""),
             )
         )
     return sorted(entries, key=lambda e: e.at, reverse=True)
 
 
+def _awaiting(user) -> QuerySet[SendBack]:
+    """Open send-backs that await this annotator's answer: of sentences they labelled, not yet
+    answered by them (each annotator answers for themself; the others' answers are not shown)."""
+    return SendBack.objects.filter(
+        resolved_at=None, sentence__annotations__annotator=user
+    ).exclude(responses__annotator=user)
+
+
 def open_send_backs(*, user, article: Article) -> dict[int, SendBack]:
-    """Open send-backs on the article's sentences that this annotator labelled."""
-    return {
-        sb.sentence_id: sb
-        for sb in SendBack.objects.filter(
-            sentence__article=article, resolved_at=None, sentence__annotations__annotator=user
-        )
-    }
+    """Open send-backs on the article's sentences that await this annotator's answer."""
+    return {sb.sentence_id: sb for sb in _awaiting(user).filter(sentence__article=article)}
 
 
 def unanimous_open_items(*, filters: ReviewFilters):

@@ -6,12 +6,13 @@ import itertools
 import operator
 from collections import Counter
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -26,6 +27,7 @@ from claims.models import (
     GoldLabel,
     ReviewItem,
     SendBack,
+    SendBackResponse,
     Sentence,
     Source,
     SourceAlias,
@@ -408,15 +410,14 @@ LABEL_FIELDS = (
 
 
 class AnnotationConflict(Exception):
-    """The label changed since the annotator loaded it; nothing was overwritten."""
+    """The annotator's own label changed since they loaded it; nothing was overwritten.
 
-    def __init__(self, current: Annotation | None, *, adjudicated: GoldLabel | None = None):
-        self.current, self.adjudicated = current, adjudicated
-        super().__init__(
-            "An editor adjudicated this sentence since you opened it."
-            if adjudicated
-            else "This label was changed elsewhere since you opened it."
-        )
+    It carries only the annotator's own label: never the gold label nor another annotator's.
+    """
+
+    def __init__(self, current: Annotation | None):
+        self.current = current
+        super().__init__("This label was changed elsewhere since you opened it.")
 
 
 def label_snapshot(annotation: Annotation | None) -> dict | None:
@@ -426,30 +427,22 @@ def label_snapshot(annotation: Annotation | None) -> dict | None:
 
 
 def annotation_save(
-    *,
-    sentence: Sentence,
-    annotator: User,
-    label: dict,
-    expected_version: int,
-    expected_gold_version: int | None = None,
+    *, sentence: Sentence, annotator: User, label: dict, expected_version: int
 ) -> Annotation:
     """Save one annotator's label for a sentence, refusing to overwrite a newer one.
 
-    `expected_version` is the version the annotator's form was built from (0: no label yet);
-    `expected_gold_version` the version of the sentence's gold label then (0: none), so that
-    an annotator is told when an editor adjudicated the sentence in the meantime.
+    `expected_version` is the version the annotator's form was built from (0: no label yet).
     Re-sending the same label (a double submit) changes nothing and is not a conflict.
+
+    Blind annotation: nothing here depends on the gold label or on other annotators' labels,
+    so the annotator's answer cannot either. A label saved after an editor adjudicated the
+    sentence is saved as usual; the sentence stays adjudicated (its queue row stays
+    "reviewed"), and if the label was the one the editor accepted, the gold label's history
+    records the change (the gold label itself stands).
     """
     if not sentence.is_annotatable:
         raise ValidationError("Credits and boilerplate are not annotated.")
     label = clean_label(sentence, label)
-    gold = getattr(sentence, "gold", None)
-    if (
-        expected_gold_version is not None
-        and (gold.version if gold else 0) != expected_gold_version
-    ):
-        current = Annotation.objects.filter(sentence=sentence, annotator=annotator).first()
-        raise AnnotationConflict(current, adjudicated=gold)
     try:
         with transaction.atomic():
             return _annotation_write(sentence, annotator, label, expected_version)
@@ -466,21 +459,46 @@ class _LabelInsertRefused(Exception):
     """The INSERT of a new label failed (its IntegrityError is the cause)."""
 
 
+class _Locked(NamedTuple):
+    send_back_id: int | None  # the sentence's open send-back
+    accepted_id: int | None  # the annotation its gold label accepted
+
+
+def _sentence_lock(sentence_id: int) -> _Locked:
+    """Lock the sentence row for the rest of the transaction, and read, under the lock, its
+    open send-back and the annotation its gold label accepted: one query.
+
+    Every write that changes a sentence's annotations, gold label, send-back or queue row takes
+    this lock first, so those writes are serialized per sentence and each recomputes the queue
+    row from committed data (PostgreSQL, READ COMMITTED: the statements after the lock see what
+    the previous holder committed). SQLite serializes all writes anyway; the path is the same.
+    """
+    open_send_back = SendBack.objects.filter(sentence=OuterRef("pk"), resolved_at=None)
+    accepted = GoldLabel.objects.filter(sentence=OuterRef("pk"))
+    row = (
+        Sentence.objects.select_for_update(of=("self",))
+        .filter(pk=sentence_id)
+        .annotate(
+            open_send_back=Subquery(open_send_back.values("pk")[:1]),
+            accepted=Subquery(accepted.values("accepted_annotation")[:1]),
+        )
+        .values_list("open_send_back", "accepted")
+        .first()
+    )
+    return _Locked(*row) if row else _Locked(None, None)
+
+
 def _annotation_write(sentence, annotator, label: dict, expected_version: int) -> Annotation:
+    locked = _sentence_lock(sentence.pk)
     current = (
         Annotation.objects.select_for_update()
         .filter(sentence=sentence, annotator=annotator)
         .first()
     )
     before = label_snapshot(current)
-    review = getattr(sentence, "review", None)  # read before the refresh changes it
-    sent_back = review is not None and review.state == ReviewItem.State.SENT_BACK
     if before == label:
-        if sent_back:  # "I looked again and stand by my label"
-            review_item_refresh(sentence_id=sentence.pk)
-            SendBack.objects.filter(sentence=sentence, resolved_at=None).update(
-                resolved_at=timezone.now()
-            )
+        if locked.send_back_id is not None and current is not None:  # "I stand by my label"
+            _send_back_respond(locked.send_back_id, sentence.pk, annotator, confirmed=True)
         return current
     if (current.version if current else 0) != expected_version:
         raise AnnotationConflict(current)
@@ -509,11 +527,48 @@ def _annotation_write(sentence, annotator, label: dict, expected_version: int) -
         after=label,
     )
     review_item_refresh(sentence_id=sentence.pk)
-    if sent_back:
-        SendBack.objects.filter(sentence=sentence, resolved_at=None).update(
-            resolved_at=timezone.now()
-        )
+    if locked.accepted_id is not None and locked.accepted_id == current.pk:
+        _gold_note_accepted_change(current, actor=annotator, why="changed by its annotator")
+    if locked.send_back_id is not None:
+        _send_back_respond(locked.send_back_id, sentence.pk, annotator, confirmed=False)
     return current
+
+
+def _send_back_respond(send_back_id: int, sentence_id: int, annotator, *, confirmed: bool):
+    """Record the annotator's answer to the open send-back (their first answer counts), then
+    resolve it if every annotator with a label of the sentence has answered."""
+    kind = SendBackResponse.Kind.CONFIRMED if confirmed else SendBackResponse.Kind.CHANGED
+    SendBackResponse.objects.bulk_create(
+        [SendBackResponse(send_back_id=send_back_id, annotator=annotator, kind=kind)],
+        ignore_conflicts=True,
+    )
+    _send_back_settle(send_back_id, sentence_id)
+
+
+def _send_back_settle(send_back_id: int, sentence_id: int) -> None:
+    """Resolve the send-back when no annotator of the sentence still owes an answer: the
+    sentence goes back to the review queue as open (the editor asked for another look)."""
+    waiting = Annotation.objects.filter(sentence_id=sentence_id).exclude(
+        annotator__in=SendBackResponse.objects.filter(send_back_id=send_back_id).values(
+            "annotator"
+        )
+    )
+    if waiting.exists():
+        return
+    SendBack.objects.filter(pk=send_back_id, resolved_at=None).update(resolved_at=timezone.now())
+    ReviewItem.objects.filter(sentence_id=sentence_id, state=ReviewItem.State.SENT_BACK).update(
+        state=ReviewItem.State.OPEN
+    )
+
+
+def _gold_note_accepted_change(annotation: Annotation, *, actor: User, why: str) -> None:
+    """Record in the gold label's history that the annotation it accepted changed after
+    acceptance. The gold label keeps its values: it is the editor's decision, and only an
+    editor changes it."""
+    gold = GoldLabel.objects.get(accepted_annotation=annotation)
+    gold._history_user = actor
+    gold._change_reason = f"accepted annotation {why} after acceptance; the gold label stands"
+    gold.save(update_fields=["updated_at"])
 
 
 def clean_label(sentence: Sentence, label: dict) -> dict:
@@ -552,6 +607,7 @@ def annotation_undo(*, annotator: User, article: Article | None = None) -> Annot
         event = events.order_by("-id").select_related("sentence").first()
         if event is None:
             return None
+        locked = _sentence_lock(event.sentence_id)  # before the label: the order saves take
         current = (
             Annotation.objects.select_for_update()
             .filter(sentence=event.sentence, annotator=annotator)
@@ -559,15 +615,28 @@ def annotation_undo(*, annotator: User, article: Article | None = None) -> Annot
         )
         if label_snapshot(current) != event.after:
             raise AnnotationConflict(current)  # changed since (e.g. by review): keep it
+        accepted = locked.accepted_id is not None and locked.accepted_id == current.pk
         if event.before is None:
+            if accepted:
+                # The gold label outlives the annotation it accepted: its link is cleared with
+                # a history record (not silently, by the foreign key's SET NULL).
+                _gold_unlink_accepted(current, actor=annotator)
             current.delete()
-            review_item_refresh(sentence_id=event.sentence_id)
         else:
             for field, value in event.before.items():
                 setattr(current, field, value)
             current.version += 1
             current.save()
-            review_item_refresh(sentence_id=event.sentence_id)
+            if accepted:
+                _gold_note_accepted_change(current, actor=annotator, why="undone by its annotator")
+        review_item_refresh(sentence_id=event.sentence_id)
+        if locked.send_back_id is not None:
+            if event.before is None:  # one annotator fewer may owe an answer
+                _send_back_settle(locked.send_back_id, event.sentence_id)
+            else:
+                _send_back_respond(
+                    locked.send_back_id, event.sentence_id, annotator, confirmed=False
+                )
         event.undone = True
         event.save(update_fields=["undone"])
         AnnotationEvent.objects.create(
@@ -579,6 +648,17 @@ def annotation_undo(*, annotator: User, article: Article | None = None) -> Annot
             after=event.before,
         )
         return event
+
+
+def _gold_unlink_accepted(annotation: Annotation, *, actor: User) -> None:
+    gold = GoldLabel.objects.get(accepted_annotation=annotation)
+    gold.accepted_annotation = None
+    gold._history_user = actor
+    gold._change_reason = (
+        f"accepted annotation (by {annotation.annotator}) withdrawn by its annotator (undo); "
+        "the gold label stands"
+    )
+    gold.save(update_fields=["accepted_annotation", "updated_at"])
 
 
 # --- sources -------------------------------------------------------------------------------
@@ -647,7 +727,10 @@ def source_merge(*, source: Source, into: Source) -> int:
 
 # One statement keeps the queue row in step with the sentence's annotations: the bucket is
 # "single" for one annotation, "unanimous" when all agree on claim/source/status, else
-# "disagreement". A sent-back sentence that an annotator labels again is open again.
+# "disagreement". The state is never changed by annotations: a new row of an adjudicated
+# sentence is "reviewed" (adjudicated work stays adjudicated), and a sent-back row opens again
+# only when every annotator has answered (_send_back_settle). The caller holds the sentence
+# lock (_sentence_lock), so the counts include every committed label.
 _REVIEW_UPSERT = """
 INSERT INTO claims_reviewitem
     (sentence_id, article_id, bucket, annotation_count, first_annotated_at, state)
@@ -657,16 +740,16 @@ SELECT s.id, s.article_id,
                  || COALESCE(CAST(a.source_id AS TEXT), '') || ':'
                  || COALESCE(CAST(a.status_id AS TEXT), '')) = 1 THEN 2
             ELSE 0 END,
-       COUNT(a.id), MIN(a.created_at), 'open'
+       COUNT(a.id), MIN(a.created_at),
+       CASE WHEN EXISTS (SELECT 1 FROM claims_goldlabel g WHERE g.sentence_id = s.id)
+            THEN 'reviewed' ELSE 'open' END
 FROM claims_sentence s JOIN claims_annotation a ON a.sentence_id = s.id
 WHERE s.id = %s
 GROUP BY s.id, s.article_id
 ON CONFLICT (sentence_id) DO UPDATE SET
     bucket = excluded.bucket,
     annotation_count = excluded.annotation_count,
-    first_annotated_at = excluded.first_annotated_at,
-    state = CASE WHEN claims_reviewitem.state = 'sent_back' THEN 'open'
-                 ELSE claims_reviewitem.state END
+    first_annotated_at = excluded.first_annotated_at
 """
 
 
@@ -675,7 +758,11 @@ def review_item_refresh(*, sentence_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_REVIEW_UPSERT, [sentence_id])
         if cursor.rowcount == 0:  # no annotation left (an undone first label)
-            ReviewItem.objects.filter(sentence_id=sentence_id).delete()
+            rows = ReviewItem.objects.filter(sentence_id=sentence_id)
+            if GoldLabel.objects.filter(sentence_id=sentence_id).exists():
+                rows.update(annotation_count=0)  # adjudicated: the row stays, "reviewed"
+            else:
+                rows.delete()
 
 
 class GoldConflict(Exception):
@@ -701,6 +788,7 @@ def gold_label_set(
     """Record the sentence's gold label; refuse if it changed since the editor loaded it."""
     cleaned = clean_label(sentence, {**label, "note": "", "evidence_url": ""})
     with transaction.atomic():
+        _sentence_lock(sentence.pk)
         gold = GoldLabel.objects.select_for_update().filter(sentence=sentence).first()
         if (gold.version if gold else 0) != expected_version:
             raise GoldConflict(gold)
@@ -746,7 +834,7 @@ def sentence_send_back(*, sentence: Sentence, editor: User, comment: str) -> Sen
     if not comment:
         raise ValidationError("Say what the annotators should look at again.")
     with transaction.atomic():
-        if SendBack.objects.filter(sentence=sentence, resolved_at=None).exists():
+        if _sentence_lock(sentence.pk).send_back_id is not None:
             raise ValidationError("This sentence is already sent back and awaits the annotators.")
         send_back = SendBack.objects.create(sentence=sentence, editor=editor, comment=comment)
         ReviewItem.objects.filter(sentence=sentence).update(state=ReviewItem.State.SENT_BACK)
@@ -754,25 +842,57 @@ def sentence_send_back(*, sentence: Sentence, editor: User, comment: str) -> Sen
 
 
 def gold_labels_bulk_accept(*, items, editor: User) -> int:
-    """Accept the common label of every open unanimous item in `items`; returns the count."""
+    """Accept the common label of every open unanimous item in `items`; returns the count.
+
+    The queue row only chooses the candidates: under the sentences' locks, each one's
+    annotations are read again and only a sentence whose (two or more) labels really agree is
+    accepted; a row found stale is recomputed instead.
+    """
     accepted = 0
     with transaction.atomic():
-        unanimous = items.filter(
+        candidates = items.filter(
             bucket=ReviewItem.Bucket.UNANIMOUS, state=ReviewItem.State.OPEN
-        ).select_for_update()
-        sentence_ids = list(unanimous.values_list("sentence_id", flat=True))
-        first = {}
-        for annotation in Annotation.objects.filter(sentence_id__in=sentence_ids).select_related(
+        ).values("sentence_id")
+        # Sentences first, in id order: the lock order every other writer takes.
+        sentence_ids = list(
+            Sentence.objects.select_for_update(of=("self",))
+            .filter(pk__in=candidates)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        still_open = set(
+            ReviewItem.objects.filter(
+                sentence_id__in=sentence_ids, state=ReviewItem.State.OPEN
+            ).values_list("sentence_id", flat=True)
+        )
+        labels: dict[int, list[Annotation]] = {}
+        for annotation in Annotation.objects.filter(sentence_id__in=still_open).select_related(
             "sentence__gold"
         ):
-            first.setdefault(annotation.sentence_id, annotation)
-        for annotation in first.values():
-            gold = getattr(annotation.sentence, "gold", None)
+            labels.setdefault(annotation.sentence_id, []).append(annotation)
+        for sentence_id in sentence_ids:
+            if sentence_id not in still_open:
+                continue
+            annotations = labels.get(sentence_id, [])
+            if not _unanimous(annotations):
+                review_item_refresh(sentence_id=sentence_id)  # the row was stale: correct it
+                continue
+            gold = getattr(annotations[0].sentence, "gold", None)
             gold_label_accept(
-                annotation=annotation, editor=editor, expected_version=gold.version if gold else 0
+                annotation=annotations[0],
+                editor=editor,
+                expected_version=gold.version if gold else 0,
             )
             accepted += 1
     return accepted
+
+
+def _unanimous(annotations: list[Annotation]) -> bool:
+    """Two or more labels that agree on claim, source and status (the queue's definition)."""
+    return (
+        len(annotations) > 1
+        and len({(a.is_claim, a.source_id, a.status_id) for a in annotations}) == 1
+    )
 
 
 # Where the demo's second annotator departs from the suggestions (sentence positions), so

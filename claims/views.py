@@ -85,7 +85,6 @@ def sentence_save(request, article_id: int, sentence_id: int):
             annotator=request.user,
             label=form.label(),
             expected_version=form.cleaned_data["version"],
-            expected_gold_version=form.cleaned_data["gold_version"],
         )
     except services.AnnotationConflict as conflict:
         return _conflict(request, article, sentence, conflict)
@@ -107,7 +106,7 @@ def undo(request, article_id: int):
         event = services.annotation_undo(annotator=request.user, article=article)
         notice = None if event else "Nothing to undo."
     except services.AnnotationConflict:
-        event, notice = None, "Your last change was changed since (e.g. by review); kept as is."
+        event, notice = None, "Your last change was changed since, in another tab; kept as is."
     if event is None:
         if not request.htmx:
             messages.info(request, notice)
@@ -237,16 +236,16 @@ def _invalid(request, article, sentence, form):
 
 
 def _conflict(request, article, sentence, conflict):
+    """409: the annotator's own label changed elsewhere (another tab, an undo); the answer
+    shows that label, never the gold label nor another annotator's (blind annotation)."""
     selectors.with_my_label(sentence, user=request.user)  # the label that won
-    adjudicated = conflict.adjudicated is not None
-    return _editor_response(
-        request, article, sentence, conflict=True, conflict_adjudicated=adjudicated, status=409
-    )
+    return _editor_response(request, article, sentence, conflict=True, status=409)
 
 
 def _initial(sentence) -> dict:
-    gold = getattr(sentence, "gold", None)
-    return {**_label_initial(sentence), "gold_version": gold.version if gold else 0}
+    # Only the annotator's own label and the suggestion: nothing in the form depends on the
+    # gold label or on other annotators' labels (blind annotation).
+    return _label_initial(sentence)
 
 
 def _label_initial(sentence) -> dict:

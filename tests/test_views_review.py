@@ -540,8 +540,8 @@ def test_send_back_reaches_the_annotator_with_the_comment(client, demo):
     assert re.search(r'class="[^"]*\bcurrent\b[^"]*\bsent-back\b', row)
 
 
-def test_the_annotators_new_save_resolves_the_send_back(client, demo):
-    annotator2 = demo_user("annotator2")
+def test_each_annotators_save_answers_the_send_back_for_them_only(client, demo):
+    annotator2, annotator3 = demo_user("annotator2"), demo_user("annotator3")
     sentence = _demo_disagreement(15)
     services.sentence_send_back(sentence=sentence, editor=demo_user("editor"), comment="Look")
     mine = sentence.annotations.get(annotator=annotator2)
@@ -549,19 +549,34 @@ def test_the_annotators_new_save_resolves_the_send_back(client, demo):
 
     response = client.post(
         reverse("claims:sentence_save", args=[demo.pk, sentence.pk]),
-        {
-            **claim_post(version=mine.version, status_code="disputed"),
-            "source": mine.source.name,
-            "gold_version": 0,
-        },
+        {**claim_post(version=mine.version, status_code="disputed"), "source": mine.source.name},
     )
 
     assert response.status_code == 302
-    assert SendBack.objects.get().resolved_at is not None
+    assert SendBack.objects.get().resolved_at is None  # annotator3 has not answered
     item = ReviewItem.objects.get(pk=sentence.pk)
-    assert (item.state, item.bucket) == ("open", UNANIMOUS)
+    assert (item.state, item.bucket) == ("sent_back", UNANIMOUS)
     page = text_of(client.get(reverse("claims:annotate", args=[demo.pk])))
     assert "Sent back by" not in page
+    client.force_login(annotator3)
+    page = text_of(client.get(reverse("claims:annotate", args=[demo.pk])))
+    assert "Sent back by" in page
+
+    theirs = sentence.annotations.get(annotator=annotator3)
+    client.post(  # annotator3 stands by their label
+        reverse("claims:sentence_save", args=[demo.pk, sentence.pk]),
+        {
+            **claim_post(
+                version=theirs.version,
+                status_code=theirs.status.code,
+                attribution_type=theirs.attribution_type,
+            ),
+            "source": theirs.source.name,
+        },
+    )
+
+    assert SendBack.objects.get().resolved_at is not None
+    assert ReviewItem.objects.get(pk=sentence.pk).state == "open"
 
 
 def test_send_back_without_comment_is_422(client, demo):

@@ -14,6 +14,8 @@ from claims.models import (
     Annotation,
     AnnotationEvent,
     Assignment,
+    GoldLabel,
+    ReviewItem,
     Sentence,
     Source,
     SourceAlias,
@@ -292,11 +294,14 @@ def test_unknown_attribution_type_is_a_validation_error(sentence, annotator):
         save(sentence, annotator, claim_label(attribution_type="rumour"))
 
 
-# An update: SELECT … FOR UPDATE, UPDATE, INSERT (event), the review-row upsert, inside the
-# service's atomic(), which in the test's transaction is a SAVEPOINT/RELEASE pair: 6 (4 in
-# production, where atomic() is BEGIN/COMMIT). A new label: the same with INSERT for UPDATE.
-SAVE_UPDATE_QUERIES = 6
-SAVE_NEW_QUERIES = 6
+# An update: the sentence lock (SELECT … FOR UPDATE), SELECT … FOR UPDATE of the label,
+# UPDATE, INSERT (event), the review-row upsert, inside the service's atomic(), which in the
+# test's transaction is a SAVEPOINT/RELEASE pair: 7 (5 in production, where atomic() is
+# BEGIN/COMMIT). A new label: the same with INSERT for UPDATE. The sentence lock is one query
+# more than before (issue 11, item 2: writers of a sentence are serialized so that its review
+# queue row is computed from committed labels).
+SAVE_UPDATE_QUERIES = 7
+SAVE_NEW_QUERIES = 7
 
 
 @pytest.mark.parametrize("length", [5, 200])
@@ -674,3 +679,74 @@ def test_next_for_edit_skips_the_users_labelled_sentences(db, annotator, annotat
     assert following.pk == s2.pk
     assert following.mine.annotator == annotator and following.mine.is_claim is False
     assert selectors.next_for_edit(user=annotator, article=article, after=s4) is None
+
+
+# --- undo after adjudication: adjudicated work stays adjudicated ---------------------------
+
+
+def _accept(annotation, editor):
+    return services.gold_label_accept(annotation=annotation, editor=editor, expected_version=0)
+
+
+def test_undo_of_an_accepted_first_label_keeps_the_gold_label_with_history(
+    sentence, annotator, editor
+):
+    mine = save(sentence, annotator, claim_label(note="mine"))
+    gold = _accept(mine, editor)
+
+    services.annotation_undo(annotator=annotator)
+
+    assert not Annotation.objects.exists()
+    gold.refresh_from_db()
+    assert (gold.is_claim, gold.origin, gold.version) == (True, "accepted", 1)
+    assert gold.accepted_annotation is None
+    record = gold.history.order_by("-history_id").first()
+    assert record.history_user == annotator
+    assert "withdrawn by its annotator (undo)" in record.history_change_reason
+    assert record.accepted_annotation_id is None
+    assert gold.history.order_by("history_id").first().accepted_annotation_id == mine.pk
+    row = ReviewItem.objects.get(pk=sentence.pk)  # still in the queue, still adjudicated
+    assert (row.state, row.annotation_count) == (ReviewItem.State.REVIEWED, 0)
+
+
+def test_labelling_again_after_that_undo_does_not_reopen_the_sentence(sentence, annotator, editor):
+    _accept(save(sentence, annotator, claim_label()), editor)
+    services.annotation_undo(annotator=annotator)
+
+    save(Sentence.objects.get(pk=sentence.pk), annotator, no_claim_label())
+
+    row = ReviewItem.objects.get(pk=sentence.pk)
+    assert (row.state, row.annotation_count) == (ReviewItem.State.REVIEWED, 1)
+    assert GoldLabel.objects.get().is_claim  # the editor's decision stands
+
+
+def test_undo_of_an_accepted_label_among_two_keeps_the_sentence_reviewed(
+    sentence, annotator, annotator2, editor
+):
+    save(sentence, annotator2, claim_label())
+    _accept(save(sentence, annotator, claim_label()), editor)
+
+    services.annotation_undo(annotator=annotator)
+
+    row = ReviewItem.objects.get(pk=sentence.pk)
+    assert (row.state, row.annotation_count) == (ReviewItem.State.REVIEWED, 1)
+    gold = GoldLabel.objects.get()
+    assert gold.accepted_annotation is None
+    assert "withdrawn" in gold.history.order_by("-history_id").first().history_change_reason
+
+
+def test_undo_of_a_change_to_an_accepted_label_is_recorded_in_the_gold_history(
+    sentence, annotator, editor
+):
+    save(sentence, annotator, no_claim_label())
+    changed = save(sentence, annotator, claim_label(), 1)
+    gold = _accept(changed, editor)
+
+    services.annotation_undo(annotator=annotator)
+
+    gold.refresh_from_db()
+    assert (gold.is_claim, gold.accepted_annotation_id) == (True, changed.pk)
+    assert Annotation.objects.get().is_claim is False
+    reason = gold.history.order_by("-history_id").first().history_change_reason
+    assert "undone by its annotator" in reason
+    assert ReviewItem.objects.get(pk=sentence.pk).state == ReviewItem.State.REVIEWED
