@@ -174,16 +174,45 @@ class SourceAliasInline(admin.TabularInline):
     extra = 1
 
 
+class SourceAdminForm(forms.ModelForm):
+    """Setting "merged into" merges (see SourceAdmin.save_model): a merge the service would
+    refuse is a form error here, never a 500."""
+
+    class Meta:
+        model = Source
+        fields = ("name", "kind", "side", "description", "status", "merged_into")
+
+    def clean(self):
+        cleaned = super().clean()
+        into = cleaned.get("merged_into")
+        if (
+            self.instance.pk is not None
+            and into is not None
+            and "merged_into" in self.changed_data
+        ):
+            try:
+                services.source_merge_check(source=self.instance, into=into)
+            except ValidationError as error:
+                self.add_error("merged_into", error.messages)
+        return cleaned
+
+
 @admin.register(Source)
 class SourceAdmin(AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [SourceResource]
+    form = SourceAdminForm
     list_display = ("name", "kind", "side", "status", "merged_into", "proposed_by", "alias_list")
     list_filter = ("status", "kind", "side")
     search_fields = ("name", "aliases__alias", "description")
     inlines = [SourceAliasInline]
     raw_id_fields = ("merged_into",)
-    readonly_fields = ("proposed_by",)
     actions = ["approve"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A merge re-pointed labels and moved aliases: clearing the field cannot undo that,
+        # so once set it is shown, not edited (a merged source is never silently un-merged).
+        merged = ("merged_into",) if obj is not None and obj.merged_into_id else ()
+        return ("proposed_by", "proposers", *merged)
 
     @admin.action(description="Approve selected pending sources")
     def approve(self, request, queryset):
