@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, ProtectedError
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -121,15 +121,30 @@ def article_upsert(
             return article, ImportOutcome.UNCHANGED
         article.save(update_fields=[*changed, "updated_at"])
         if "body" in changed:
-            article_segment(article=article, suggester=suggester)
+            try:
+                article_segment(article=article, suggester=suggester)
+            except ProtectedError:  # work of a kind _check_body_replaceable does not know yet
+                raise ValidationError(
+                    f"article #{article.pk} ({article.title!r}) has work on its sentences, so "
+                    "its text cannot change; import the new text as a new article"
+                ) from None
         return article, ImportOutcome.UPDATED
 
 
 def _check_body_replaceable(article: Article, checksum: str) -> None:
-    labels = Annotation.objects.filter(sentence__article=article).count()
-    if labels:
+    """A new text deletes the sentences, so refuse while any work refers to them."""
+    of_article = {"sentence__article": article}
+    work = {
+        "annotation(s)": Annotation.objects.filter(**of_article).count(),
+        "label change(s) in the history": AnnotationEvent.objects.filter(**of_article).count(),
+        "gold label(s)": GoldLabel.objects.filter(**of_article).count(),
+        "send-back(s)": SendBack.objects.filter(**of_article).count(),
+        "review item(s)": ReviewItem.objects.filter(article=article).count(),
+    }
+    done = [f"{count} {what}" for what, count in work.items() if count]
+    if done:
         raise ValidationError(
-            f"article #{article.pk} ({article.title!r}) already has {labels} annotation(s), so "
+            f"article #{article.pk} ({article.title!r}) already has {', '.join(done)}, so "
             "its text cannot change; import the new text as a new article (another external_id)"
         )
     other = Article.objects.filter(checksum=checksum).exclude(pk=article.pk).first()
