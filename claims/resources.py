@@ -5,6 +5,7 @@ have (read within limits and without changing the text) and the private folder w
 waits for the confirm step.
 """
 
+import contextlib
 import csv
 import datetime
 import io
@@ -12,12 +13,18 @@ import json
 import os
 import re
 import secrets
+import stat
 import time
 from pathlib import Path
 
 import tablib
 from django.conf import settings
-from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    SuspiciousFileOperation,
+    ValidationError,
+)
+from django.core.validators import URLValidator
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.tmp_storages import BaseStorage
@@ -123,9 +130,18 @@ class PrivateImportStorage(BaseStorage):
 
     @staticmethod
     def folder() -> Path:
+        """The folder, made 0700 if missing. An existing one is never chmod-ed (it could be
+        /tmp): it must already be a private folder of this user, not a link, or nothing is
+        written there."""
         folder = Path(settings.CLAIMDESK_IMPORT_TMP_DIR)
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)  # also when it existed with wider permissions
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700, parents=True)
+        info = folder.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+            raise ImproperlyConfigured(
+                f"CLAIMDESK_IMPORT_TMP_DIR ({folder}) must be a folder of its own, owned by "
+                f"claimdesk's user and private (chmod 700 {folder}), not a link"
+            )
         return folder
 
     def path(self) -> Path:
@@ -266,8 +282,16 @@ class ArticleResource(SpreadsheetSafeResource):
             instance.checksum = importing.body_checksum(instance.body or "")
             if not (instance.title or "").strip() and (instance.body or "").strip():
                 instance.title = importing.title_from_body(instance.body)
+        errors = {}
         if instance.body and not instance.body.strip():  # "" is the model's "cannot be blank"
-            raise ValidationError({"body": "body is empty (only spaces or line breaks)"})
+            errors["body"] = "body is empty (only spaces or line breaks)"
+        if instance.url:  # the model takes ftp:// too; the command takes web addresses only
+            try:
+                URLValidator(schemes=["http", "https"])(instance.url)
+            except ValidationError:
+                errors["url"] = f"url {instance.url!r} is not a valid http(s) address"
+        if errors:
+            raise ValidationError(errors)
 
     def do_instance_save(self, instance, is_create):
         article, _ = services.article_upsert(record=record_from(instance))

@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 import openpyxl
 import pytest
 from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
@@ -379,7 +380,7 @@ def test_file_whose_third_row_is_bad_imports_nothing(staff_client, make_file, fm
     assert [row.number for row in result.invalid_rows] == [3]
     assert "url" in result.invalid_rows[0].field_specific_errors
     assert not has_confirm_form(response)
-    assert "Enter a valid URL." in response.content.decode()
+    assert "is not a valid http(s) address" in response.content.decode()
     assert Article.objects.count() == 0
     assert Sentence.objects.count() == 0
 
@@ -548,6 +549,16 @@ def test_whitespace_only_body_is_refused_like_the_command(staff_client, body):
 
     assert [row.number for row in response.context["result"].invalid_rows] == [2]
     assert "body is empty" in refused(response)
+
+
+def test_non_web_url_is_refused_like_the_command(staff_client):
+    rows = [ROWS[0], {**ROWS[1], "url": "ftp://example.org/article.txt"}]
+
+    response = preview(staff_client, csv_file(rows), "csv")
+
+    [invalid] = response.context["result"].invalid_rows
+    assert list(invalid.field_specific_errors) == ["url"]
+    assert "is not a valid http(s) address" in refused(response)
 
 
 def test_missing_column_is_a_message_not_a_traceback(staff_client):
@@ -723,6 +734,30 @@ def test_upload_waits_in_a_private_folder_and_is_removed_after_the_import(staff_
     confirm(staff_client, response)
 
     assert list(tmp_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o770, 0o701])
+def test_a_folder_others_can_enter_is_not_used(staff_client, tmp_dir, mode):
+    tmp_dir.mkdir()
+    tmp_dir.chmod(mode)
+
+    with pytest.raises(ImproperlyConfigured, match="CLAIMDESK_IMPORT_TMP_DIR"):
+        staff_client.post(
+            IMPORT_URL, {"import_file": csv_file(ROWS), "format": format_index("csv")}
+        )
+
+    assert list(tmp_dir.iterdir()) == []
+    assert stat.S_IMODE(tmp_dir.stat().st_mode) == mode  # never chmod-ed: it could be /tmp
+
+
+def test_a_link_is_not_used_as_the_folder(staff_client, tmp_dir, tmp_path):
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    tmp_dir.symlink_to(tmp_path / "elsewhere")
+
+    with pytest.raises(ImproperlyConfigured):
+        staff_client.post(
+            IMPORT_URL, {"import_file": csv_file(ROWS), "format": format_index("csv")}
+        )
 
 
 def test_refused_preview_leaves_no_file_behind(staff_client, tmp_dir):
