@@ -303,6 +303,16 @@ def check_unique_ids(name: str, records: list[tuple[int, ArticleRecord]], *, uni
 # --- spreadsheets (admin uploads) -----------------------------------------------------------
 
 XLSX_MAX_MEMBERS = 1000
+MAX_COLUMNS = 100  # a spreadsheet's rows are padded to its header's width: bound it
+
+
+def check_width(name: str, width: int) -> None:
+    if width > MAX_COLUMNS:
+        raise ImportFileError(
+            name,
+            f"{width:,} columns; at most {MAX_COLUMNS} (columns: {', '.join(COLUMNS)})",
+            line=1,
+        )
 
 
 def check_xlsx_archive(name: str, data: bytes, *, max_uncompressed: int) -> None:
@@ -347,6 +357,7 @@ def read_xlsx(
         if not header:
             raise ImportFileError(name, "the first sheet has no header row", line=1)
         width = len(header)
+        check_width(name, width)
         rows = []
         for line, row in enumerate(sheet.iter_rows(min_row=2, max_col=width, values_only=True), 2):
             if line - 1 > max_rows:

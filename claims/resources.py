@@ -65,6 +65,7 @@ class UploadCSV(base_formats.CSV):
         if not table:
             raise importing.ImportFileError(UPLOAD, "file is empty")
         headers, rows = table[0], table[1:]
+        importing.check_width(UPLOAD, len(headers))
         for number, row in enumerate(rows, start=1):
             if len(row) > len(headers):
                 raise importing.ImportFileError(
@@ -89,6 +90,7 @@ class UploadJSON(base_formats.JSON):
                 UPLOAD, 'a JSON import is a list of objects: [{"body": "..."}, ...]'
             )
         headers = list(dict.fromkeys(key for o in objects for key in o))
+        importing.check_width(UPLOAD, len(headers))
         return _dataset(headers, [[o.get(key) for key in headers] for o in objects])
 
 

@@ -696,6 +696,34 @@ def test_more_rows_than_the_limit_are_refused(staff_client, settings, make_file,
     assert "the limit is 1" in html
 
 
+def wide_xlsx(columns: int, rows: int) -> SimpleUploadedFile:
+    """A small file whose every (empty) row a reader would pad to the header's width."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["body", *(f"c{i}" for i in range(columns - 1))])
+    sheet.cell(row=rows + 1, column=1, value="Last row.")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return upload(buffer.getvalue(), "wide.xlsx")
+
+
+@pytest.mark.parametrize(
+    "make_file",
+    [
+        lambda: wide_xlsx(5000, 2000),
+        lambda: upload(b"body" + b"," * 20_000 + b"\r\n" + b"Text.\r\n" * 2000),
+    ],
+    ids=["xlsx", "csv"],
+)
+def test_a_header_too_wide_is_refused_before_rows_are_padded(staff_client, make_file):
+    file = make_file()
+    fmt = "xlsx" if file.name.endswith(".xlsx") else "csv"
+
+    html = refused(preview(staff_client, file, fmt))
+
+    assert "columns; at most 100" in html
+
+
 def test_openpyxl_parses_with_defusedxml():
     assert openpyxl.DEFUSEDXML is True
 
