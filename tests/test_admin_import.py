@@ -13,6 +13,7 @@ import re
 import stat
 import time
 from html.parser import HTMLParser
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -60,6 +61,12 @@ ROWS = [
         "external_id": "",
     },
 ]
+
+
+@pytest.fixture(autouse=True)
+def _upload_folder(settings, tmp_path):
+    """Uploads waiting for a confirm that a test never sends stay in the test's folder."""
+    settings.CLAIMDESK_IMPORT_TMP_DIR = str(tmp_path / "imports")
 
 
 @pytest.fixture
@@ -501,9 +508,8 @@ def refused(response) -> str:
 
 
 @pytest.fixture
-def tmp_dir(settings, tmp_path):
-    settings.CLAIMDESK_IMPORT_TMP_DIR = str(tmp_path / "imports")
-    return tmp_path / "imports"
+def tmp_dir(settings):
+    return Path(settings.CLAIMDESK_IMPORT_TMP_DIR)
 
 
 def test_only_the_formats_claimdesk_reads_are_offered(staff_client):

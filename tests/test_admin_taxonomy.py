@@ -25,6 +25,12 @@ from tests.factories_export import build_dataset, label, make_raw_article
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _upload_folder(settings, tmp_path):
+    """Uploads waiting for a confirm that a test never sends stay in the test's folder."""
+    settings.CLAIMDESK_IMPORT_TMP_DIR = str(tmp_path / "imports")
+
+
 @pytest.fixture
 def staff_client(client, admin_user):
     client.force_login(admin_user)
