@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin, ImportExportMixin, ImportExportModelAdmin
@@ -27,9 +27,11 @@ from claims.models import (
     VerificationStatus,
 )
 from claims.resources import (
+    UPLOAD_FORMATS,
     AnnotationResource,
     ArticleResource,
     GoldLabelResource,
+    PrivateImportStorage,
     SourceResource,
     VerificationStatusResource,
     record_from,
@@ -91,9 +93,57 @@ class SizeLimitedImportForm(ImportForm):
 
 class AllOrNothingImportMixin:
     """A spreadsheet import writes every row or none: a row refused at confirm time (the data
-    changed since the preview) rolls back the others and says so. Uploads have a size limit."""
+    changed since the preview) rolls back the others and says so. Uploads have a size limit,
+    come in the formats claimdesk reads itself (CSV, XLSX, JSON), and wait for the confirm
+    step in a private folder, which the confirm step reads only its own files from."""
 
     import_form_class = SizeLimitedImportForm
+    tmp_storage_class = PrivateImportStorage
+    import_template_name = "admin/claims/import.html"  # messages, never a traceback
+
+    def get_import_formats(self):  # not HTML, TSV, ODS...: they went through tablib unchecked
+        return list(UPLOAD_FORMATS)
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, importing.ImportFileError):  # named by the upload's own name
+            name = getattr(form.cleaned_data.get("import_file"), "name", None) or e.name
+            form.add_error(
+                "import_file", f"{importing.place(name, line=e.line, row=e.row)}: {e.reason}"
+            )
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        upload = request.FILES.get("import_file")
+        name = getattr(upload, "tmp_storage_name", None)
+        if name and not (getattr(response, "context_data", None) or {}).get("confirm_form"):
+            PrivateImportStorage(name=name).remove()  # no confirm step will read it
+        return response
+
+    def process_import(self, request, **kwargs):
+        if request.method != "POST" or not self.has_import_permission(request):
+            return super().process_import(request, **kwargs)
+        storage = PrivateImportStorage(name=request.POST.get("import_file_name"))
+        formats = [str(i) for i in range(len(self.get_import_formats()))]
+        resources = ["", *(str(i) for i in range(len(self.get_import_resource_classes(request))))]
+        if (
+            not storage.owns(storage.name)
+            or request.POST.get("format") not in formats
+            or request.POST.get("resource", "") not in resources
+        ):
+            return HttpResponseBadRequest("This is not a confirm step of an upload of yours.")
+        if not storage.exists():
+            messages.error(
+                request, "This upload was imported already or has expired; upload the file again."
+            )
+            return HttpResponseRedirect(
+                reverse(f"admin:claims_{self.model._meta.model_name}_import")
+            )
+        try:
+            return super().process_import(request, **kwargs)
+        finally:
+            storage.remove()  # also when the import failed: the preview must be redone
 
     def get_import_data_kwargs(self, **kwargs):
         # All or nothing: a row refused at confirm time rolls back every other row too.
@@ -174,16 +224,45 @@ class SourceAliasInline(admin.TabularInline):
     extra = 1
 
 
+class SourceAdminForm(forms.ModelForm):
+    """Setting "merged into" merges (see SourceAdmin.save_model): a merge the service would
+    refuse is a form error here, never a 500."""
+
+    class Meta:
+        model = Source
+        fields = ("name", "kind", "side", "description", "status", "merged_into")
+
+    def clean(self):
+        cleaned = super().clean()
+        into = cleaned.get("merged_into")
+        if (
+            self.instance.pk is not None
+            and into is not None
+            and "merged_into" in self.changed_data
+        ):
+            try:
+                services.source_merge_check(source=self.instance, into=into)
+            except ValidationError as error:
+                self.add_error("merged_into", error.messages)
+        return cleaned
+
+
 @admin.register(Source)
 class SourceAdmin(AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [SourceResource]
+    form = SourceAdminForm
     list_display = ("name", "kind", "side", "status", "merged_into", "proposed_by", "alias_list")
     list_filter = ("status", "kind", "side")
     search_fields = ("name", "aliases__alias", "description")
     inlines = [SourceAliasInline]
     raw_id_fields = ("merged_into",)
-    readonly_fields = ("proposed_by",)
     actions = ["approve"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A merge re-pointed labels and moved aliases: clearing the field cannot undo that,
+        # so once set it is shown, not edited (a merged source is never silently un-merged).
+        merged = ("merged_into",) if obj is not None and obj.merged_into_id else ()
+        return ("proposed_by", "proposers", *merged)
 
     @admin.action(description="Approve selected pending sources")
     def approve(self, request, queryset):

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,11 +86,31 @@ def decode(name: str, data: bytes, *, max_bytes: int) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ImportFileError(
-            name,
-            f"not UTF-8 text (invalid byte at offset {exc.start}); save it as UTF-8",
-            line=line,
-        ) from None
+        raise ImportFileError(name, not_utf8_reason(data, exc.start), line=line) from None
+
+
+def not_utf8_reason(data: bytes, offset: int) -> str:
+    """Why bytes are not UTF-8 text, naming the likely encoding so that a person can fix it."""
+    byte = data[offset]
+    if _looks_binary(data):
+        return f"not a text file (binary data, byte 0x{byte:02x} at offset {offset})"
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        guess = ""
+    else:  # Windows-1252 (and so Latin-1) text: what Excel on Windows saves as "CSV"
+        guess = "; it looks like Windows-1252 (cp1252) or Latin-1 text, as Excel saves it"
+    return (
+        f"not UTF-8 text (invalid byte 0x{byte:02x} at offset {offset}){guess}; "
+        "save it as UTF-8 (in Excel: CSV UTF-8)"
+    )
+
+
+def _looks_binary(data: bytes) -> bool:
+    """Control characters other than tab, CR, LF and form feed in the first 8 KB."""
+    head = data[:8192]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return controls > max(2, len(head) // 100)
 
 
 def parse_file(path: Path, *, max_bytes: int) -> list[ArticleRecord]:
@@ -178,22 +199,37 @@ def parse_csv(name: str, text: str) -> list[tuple[int, ArticleRecord]]:
     return records
 
 
-def check_columns(name: str, columns, *, line: int) -> None:
+def check_columns(name: str, columns, *, line: int, allowed: tuple[str, ...] = COLUMNS) -> None:
     columns = set(columns)
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing and len(columns) == 1 and (separator := _other_separator(next(iter(columns)))):
+        raise ImportFileError(
+            name,
+            f"the columns are separated by {separator!r}, not by commas; save the file as "
+            f"comma-separated CSV (columns: {', '.join(COLUMNS)})",
+            line=line,
+        )
     if missing:
         raise ImportFileError(
             name,
             f"missing column(s): {', '.join(missing)} (columns: {', '.join(COLUMNS)})",
             line=line,
         )
-    unknown = sorted(c for c in columns if c not in COLUMNS)
+    unknown = sorted(c for c in columns if c not in allowed)
     if unknown:
         raise ImportFileError(
             name,
             f"unknown column(s): {', '.join(unknown)} (columns: {', '.join(COLUMNS)})",
             line=line,
         )
+
+
+def _other_separator(header: str) -> str | None:
+    """The separator of a header read as one column: ";" (Excel in many locales) or tab."""
+    for separator in (";", "\t", "|"):
+        if any(c in REQUIRED_COLUMNS for c in (p.strip() for p in header.split(separator))):
+            return separator
+    return None
 
 
 def build_record(name: str, values: dict, *, line: int | None = None, row: int | None = None):
@@ -262,3 +298,85 @@ def check_unique_ids(name: str, records: list[tuple[int, ArticleRecord]], *, uni
                 **{unit: number},
             )
         seen[record.external_id] = number
+
+
+# --- spreadsheets (admin uploads) -----------------------------------------------------------
+
+XLSX_MAX_MEMBERS = 1000
+MAX_COLUMNS = 100  # a spreadsheet's rows are padded to its header's width: bound it
+
+
+def check_width(name: str, width: int) -> None:
+    if width > MAX_COLUMNS:
+        raise ImportFileError(
+            name,
+            f"{width:,} columns; at most {MAX_COLUMNS} (columns: {', '.join(COLUMNS)})",
+            line=1,
+        )
+
+
+def check_xlsx_archive(name: str, data: bytes, *, max_uncompressed: int) -> None:
+    """Refuse an XLSX (a zip archive) that would unpack to more than `max_uncompressed` bytes,
+    before any XML is parsed: a 1 MB file can unpack to gigabytes. The sizes checked are the
+    ones the archive declares, which are also the most zipfile will ever read of a member."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        raise ImportFileError(
+            name, "not an XLSX file (it is not a zip archive); choose the file's real format"
+        ) from None
+    with archive:
+        members = archive.infolist()
+    if len(members) > XLSX_MAX_MEMBERS:
+        raise ImportFileError(name, f"not a plain spreadsheet ({len(members):,} parts)")
+    total = sum(member.file_size for member in members)
+    if total > max_uncompressed:
+        raise ImportFileError(
+            name,
+            f"the spreadsheet unpacks to {total:,} bytes; the limit is {max_uncompressed:,} "
+            "bytes (split it into several files)",
+        )
+
+
+def read_xlsx(
+    name: str, data: bytes, *, max_rows: int, max_uncompressed: int
+) -> tuple[list[str], list[list]]:
+    """The header and rows of the first sheet, streamed, refusing more than `max_rows` rows."""
+    import openpyxl
+
+    check_xlsx_archive(name, data, max_uncompressed=max_uncompressed)
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise ImportFileError(name, f"cannot read the spreadsheet ({_reason(exc)})") from None
+    try:
+        sheet = book.active
+        header = next(sheet.iter_rows(max_row=1, values_only=True), None) or ()
+        while header and header[-1] in (None, ""):
+            header = header[:-1]
+        if not header:
+            raise ImportFileError(name, "the first sheet has no header row", line=1)
+        width = len(header)
+        check_width(name, width)
+        rows = []
+        for line, row in enumerate(sheet.iter_rows(min_row=2, max_col=width, values_only=True), 2):
+            if line - 1 > max_rows:
+                raise ImportFileError(
+                    name, f"more than {max_rows:,} rows; the limit is {max_rows:,}", line=line
+                )
+            rows.append([*row, *[None] * (width - len(row))])
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise ImportFileError(name, f"cannot read the spreadsheet ({_reason(exc)})") from None
+    finally:
+        book.close()
+    return ["" if h is None else str(h).strip() for h in header], rows
+
+
+def _reason(exc: BaseException) -> str:
+    """The root cause, first line: openpyxl wraps e.g. defusedxml's EntitiesForbidden."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__
+    text = str(exc).strip().split("\n")[0]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -170,6 +170,11 @@ class Source(models.Model):
         on_delete=models.SET_NULL,
         related_name="proposed_sources",
     )
+    # Everyone who proposed this name while it was pending (the first proposer included):
+    # a pending source is usable by them, and only them, until an editor approves it.
+    proposers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="co_proposed_sources"
+    )
     history = HistoricalRecords()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

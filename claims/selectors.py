@@ -240,12 +240,17 @@ def statuses() -> list[VerificationStatus]:
     return list(VerificationStatus.objects.filter(is_active=True).order_by("order", "code"))
 
 
+def _usable_by(user) -> Q:
+    """Active sources, and the pending ones the user proposed (or proposed again)."""
+    if user is None:
+        return Q(status=Source.Status.ACTIVE)
+    return Q(status=Source.Status.ACTIVE) | Q(pk__in=user.co_proposed_sources.values("pk"))
+
+
 def source_search(*, query: str, user, limit: int = 8) -> list[Source]:
     """Active sources (and the user's own proposals) whose name or an alias contains the query."""
     query = " ".join(query.split())
-    usable = Source.objects.filter(merged_into=None).filter(
-        Q(status=Source.Status.ACTIVE) | Q(proposed_by=user)
-    )
+    usable = Source.objects.filter(merged_into=None).filter(_usable_by(user))
     if query:
         usable = usable.filter(Q(name__icontains=query) | Q(aliases__alias__icontains=query))
     return list(usable.distinct().prefetch_related("aliases").order_by("name")[:limit])
@@ -253,9 +258,20 @@ def source_search(*, query: str, user, limit: int = 8) -> list[Source]:
 
 def resolve_source_name(name: str, *, user=None) -> Source | None:
     """The source a typed name or alias means: active ones, and the user's own proposals."""
+    return _source_named(name, Source.objects.filter(_usable_by(user)))
+
+
+def source_named(name: str) -> Source | None:
+    """The source a name or alias means, whatever its status (proposals are refused by it)."""
+    return _source_named(name, Source.objects.all())
+
+
+def source_usable(source: Source, *, user) -> bool:
+    return Source.objects.filter(_usable_by(user), pk=source.pk).exists()
+
+
+def _source_named(name: str, candidates: QuerySet[Source]) -> Source | None:
     name = " ".join(name.split())
-    usable = Q(status=Source.Status.ACTIVE) | Q(proposed_by=user) if user else Q(status="active")
-    candidates = Source.objects.filter(usable)
     source = candidates.filter(name__iexact=name).first() or (
         candidates.filter(aliases__alias__iexact=name).first()
     )

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, ProtectedError, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -123,15 +123,30 @@ def article_upsert(
             return article, ImportOutcome.UNCHANGED
         article.save(update_fields=[*changed, "updated_at"])
         if "body" in changed:
-            article_segment(article=article, suggester=suggester)
+            try:
+                article_segment(article=article, suggester=suggester)
+            except ProtectedError:  # work of a kind _check_body_replaceable does not know yet
+                raise ValidationError(
+                    f"article #{article.pk} ({article.title!r}) has work on its sentences, so "
+                    "its text cannot change; import the new text as a new article"
+                ) from None
         return article, ImportOutcome.UPDATED
 
 
 def _check_body_replaceable(article: Article, checksum: str) -> None:
-    labels = Annotation.objects.filter(sentence__article=article).count()
-    if labels:
+    """A new text deletes the sentences, so refuse while any work refers to them."""
+    of_article = {"sentence__article": article}
+    work = {
+        "annotation(s)": Annotation.objects.filter(**of_article).count(),
+        "label change(s) in the history": AnnotationEvent.objects.filter(**of_article).count(),
+        "gold label(s)": GoldLabel.objects.filter(**of_article).count(),
+        "send-back(s)": SendBack.objects.filter(**of_article).count(),
+        "review item(s)": ReviewItem.objects.filter(article=article).count(),
+    }
+    done = [f"{count} {what}" for what, count in work.items() if count]
+    if done:
         raise ValidationError(
-            f"article #{article.pk} ({article.title!r}) already has {labels} annotation(s), so "
+            f"article #{article.pk} ({article.title!r}) already has {', '.join(done)}, so "
             "its text cannot change; import the new text as a new article (another external_id)"
         )
     other = Article.objects.filter(checksum=checksum).exclude(pk=article.pk).first()
@@ -665,23 +680,48 @@ def _gold_unlink_accepted(annotation: Annotation, *, actor: User) -> None:
 
 
 def source_propose(*, name: str, kind: str, side: str, proposed_by: User) -> Source:
-    """An annotator's new source: pending until an editor approves or merges it."""
+    """An annotator's new source: pending until an editor approves or merges it.
+
+    One name is one source. A name another annotator proposed and that is still pending is
+    not proposed twice: the annotator joins its proposers and may use it too (the kind and
+    side of the first proposal stay). Two proposals of a new name at the same moment end the
+    same way: the database's unique name lets one INSERT win and the other joins it. A name
+    the annotator can already use is refused, naming the source to choose.
+    """
     name = " ".join(name.split())
     if not name:
         raise ValidationError("Give the source a name.")
-    existing = selectors.resolve_source_name(name, user=proposed_by)
-    if existing is not None:
-        raise ValidationError(f"{name!r} already exists as {existing.name!r}; choose it instead.")
-    source = Source(
-        name=name,
-        kind=kind,
-        side=side.strip(),
-        status=Source.Status.PENDING,
-        proposed_by=proposed_by,
-    )
-    source.full_clean()
-    source.save()
-    return source
+    with transaction.atomic():
+        existing = selectors.source_named(name)
+        if existing is None:
+            source = Source(
+                name=name,
+                kind=kind,
+                side=side.strip(),
+                status=Source.Status.PENDING,
+                proposed_by=proposed_by,
+            )
+            source.full_clean(validate_unique=False, validate_constraints=False)
+            try:
+                with transaction.atomic():  # a savepoint: a lost race leaves the rest usable
+                    source.save()
+            except IntegrityError:
+                # The same name was proposed meanwhile (PostgreSQL waited for it to commit).
+                existing = selectors.source_named(name)
+                if existing is None:
+                    raise
+                if existing.status == Source.Status.PENDING:
+                    existing.proposers.add(proposed_by)  # a double submit is no error either
+                    return existing
+            else:
+                source.proposers.add(proposed_by)
+                return source
+        if selectors.source_usable(existing, user=proposed_by):
+            raise ValidationError(
+                f"{name!r} already exists as {existing.name!r}; choose it instead."
+            )
+        existing.proposers.add(proposed_by)  # pending, proposed by someone else
+        return existing
 
 
 def source_approve(*, source: Source) -> Source:
@@ -690,12 +730,19 @@ def source_approve(*, source: Source) -> Source:
     return source
 
 
-def source_merge(*, source: Source, into: Source) -> int:
-    """Merge `source` into `into`: labels re-pointed, the old name and aliases kept as aliases."""
+def source_merge_check(*, source: Source, into: Source) -> None:
+    """Refuse a merge that would lose or loop: into itself, into a merged source, or again."""
     if source.pk == into.pk:
         raise ValidationError("A source cannot be merged into itself.")
     if into.merged_into_id is not None:
         raise ValidationError(f"{into.name!r} was itself merged; merge into {into.merged_into}.")
+    if Source.objects.filter(pk=source.pk).exclude(merged_into=None).exists():
+        raise ValidationError(f"{source.name!r} is already merged; a merge cannot be undone.")
+
+
+def source_merge(*, source: Source, into: Source) -> int:
+    """Merge `source` into `into`: labels re-pointed, the old name and aliases kept as aliases."""
+    source_merge_check(source=source, into=into)
     with transaction.atomic():
         touched = set(Annotation.objects.filter(source=source).values_list("sentence", flat=True))
         moved = Annotation.objects.filter(source=source).update(source=into)
@@ -717,6 +764,8 @@ def source_merge(*, source: Source, into: Source) -> int:
         SourceAlias.objects.filter(source=source).update(source=into)
         if not SourceAlias.objects.filter(alias__iexact=source.name).exists():
             SourceAlias.objects.create(source=into, alias=source.name)
+        if into.status == Source.Status.PENDING:  # who could use the old proposal still can
+            into.proposers.add(*source.proposers.all())
         source.merged_into = into
         source.status = Source.Status.ACTIVE
         source.save(update_fields=["merged_into", "status", "updated_at"])

@@ -145,7 +145,7 @@ def source_propose(request, article_id: int, sentence_id: int):
         try:
             source = services.source_propose(**proposal.cleaned_data, proposed_by=request.user)
         except ValidationError as error:
-            proposal.add_error("name", error)
+            proposal.add_error("name", error.messages)  # a model's error dict would not fit
     if not request.htmx:
         if source is None:
             messages.error(request, " ".join(proposal.errors.get("name", ["Check the proposal."])))

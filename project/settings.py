@@ -175,6 +175,17 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# An upload waits for its confirm step here: a folder of its own, 0700, outside static/ and
+# the web root; files are removed after the import or a failed preview, and after a day.
+CLAIMDESK_IMPORT_TMP_DIR = os.environ.get(
+    "CLAIMDESK_IMPORT_TMP_DIR", str(BASE_DIR / "var" / "imports")
+)
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "claims.resources.PrivateImportStorage"
+# A spreadsheet upload may unpack to at most this many bytes, and have at most so many rows.
+CLAIMDESK_MAX_IMPORT_XLSX_UNPACKED_BYTES = int(
+    os.environ.get("CLAIMDESK_MAX_IMPORT_XLSX_UNPACKED_BYTES", 8 * CLAIMDESK_MAX_IMPORT_BYTES)
+)
+CLAIMDESK_MAX_IMPORT_ROWS = int(os.environ.get("CLAIMDESK_MAX_IMPORT_ROWS", 10_000))
 
 LOGGING = {
     "version": 1,

@@ -25,6 +25,12 @@ from tests.factories_export import build_dataset, label, make_raw_article
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _upload_folder(settings, tmp_path):
+    """Uploads waiting for a confirm that a test never sends stay in the test's folder."""
+    settings.CLAIMDESK_IMPORT_TMP_DIR = str(tmp_path / "imports")
+
+
 @pytest.fixture
 def staff_client(client, admin_user):
     client.force_login(admin_user)
@@ -500,3 +506,71 @@ def test_label_exports_need_staff(client, labelled):
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))
+
+
+# --- merging in the source change form -------------------------------------------------------
+
+
+def change_source(client, source: Source, **changes):
+    """Post the source's admin change form with its current values and `changes`."""
+    data = {
+        "name": source.name,
+        "kind": source.kind,
+        "side": source.side,
+        "description": source.description,
+        "status": source.status,
+        "merged_into": source.merged_into_id or "",
+        "aliases-TOTAL_FORMS": "0",
+        "aliases-INITIAL_FORMS": "0",
+        "aliases-MIN_NUM_FORMS": "0",
+        "aliases-MAX_NUM_FORMS": "1000",
+    }
+    return client.post(reverse("admin:claims_source_change", args=[source.pk]), data | changes)
+
+
+def test_merge_in_the_change_form_merges(staff_client, taxonomy):
+    witness, army = taxonomy["witness"], taxonomy["army"]
+
+    response = change_source(staff_client, witness, merged_into=army.pk)
+
+    assert response.status_code == 302
+    witness.refresh_from_db()
+    assert witness.merged_into == army
+    assert SourceAlias.objects.filter(source=army, alias="Local witness").exists()
+
+
+def test_merge_into_itself_is_a_form_error(staff_client, taxonomy):
+    witness = taxonomy["witness"]
+
+    response = change_source(staff_client, witness, merged_into=witness.pk)
+
+    assert response.status_code == 200
+    assert "cannot be merged into itself" in response.content.decode()
+    witness.refresh_from_db()
+    assert witness.merged_into is None
+
+
+def test_merge_into_a_merged_source_is_a_form_error(staff_client, taxonomy):
+    witness, army, mod = taxonomy["witness"], taxonomy["army"], taxonomy["mod"]
+    services.source_merge(source=army, into=mod)
+
+    response = change_source(staff_client, witness, merged_into=army.pk)
+
+    assert response.status_code == 200
+    assert "was itself merged" in response.content.decode()
+    witness.refresh_from_db()
+    assert witness.merged_into is None
+
+
+def test_clearing_merged_into_does_not_unmerge(staff_client, taxonomy):
+    army, mod = taxonomy["army"], taxonomy["mod"]
+    services.source_merge(source=army, into=mod)
+    army.refresh_from_db()
+
+    page = staff_client.get(reverse("admin:claims_source_change", args=[army.pk]))
+    response = change_source(staff_client, army, merged_into="")
+
+    assert 'name="merged_into"' not in page.content.decode()  # shown, not editable
+    assert response.status_code in (200, 302)
+    army.refresh_from_db()
+    assert army.merged_into == mod

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from claims import importing, services
 from claims.importing import ArticleRecord, ImportFileError
-from claims.models import Annotation, Article, Sentence
+from claims.models import Annotation, Article, GoldLabel, SendBack, Sentence
 from claims.services import ImportOutcome
 from tests.conftest import DEMO_ARTICLE
 from tests.factories import (
@@ -288,6 +288,49 @@ def test_changed_body_of_an_annotated_article_is_refused_and_nothing_changes(tmp
     assert Annotation.objects.get().sentence.article_id == article.pk
 
 
+def _gold(sentence, editor):
+    GoldLabel.objects.create(sentence=sentence, is_claim=False, origin="corrected", editor=editor)
+
+
+def _send_back(sentence, editor):
+    SendBack.objects.create(sentence=sentence, editor=editor, comment="Look again.")
+
+
+def _undone_label(sentence, editor):
+    services.annotation_save(
+        sentence=sentence, annotator=editor, label={"is_claim": False}, expected_version=0
+    )
+    services.annotation_undo(annotator=editor)  # no annotation left, its history stays
+
+
+@pytest.mark.parametrize(
+    ("work", "named"),
+    [
+        (_gold, "1 gold label(s)"),
+        (_send_back, "1 send-back(s)"),
+        (_undone_label, "2 label change(s) in the history"),
+    ],
+    ids=["gold label", "send-back", "undone label"],
+)
+def test_changed_body_of_an_article_with_work_but_no_annotations_is_refused_clearly(
+    tmp_path, editor, work, named
+):
+    first = write(tmp_path, "v1.csv", csv_text([csv_row("Old text. Two.", external_id="e1")]))
+    run_import(first)
+    article = Article.objects.get()
+    work(article.sentences.first(), editor)
+    assert not Annotation.objects.exists()
+    before = snapshot()
+    second = write(tmp_path, "v2.csv", csv_text([csv_row("New text.", external_id="e1")]))
+
+    _, _, err = run_import_failing(second)
+
+    assert snapshot() == before
+    assert f"{second}, row 1: article #{article.pk}" in err
+    assert named in err and "its text cannot change" in err
+    assert "database refused" not in err
+
+
 def test_changed_body_of_an_annotated_article_is_refused_by_the_service(annotator):
     article, _ = services.article_upsert(record=ArticleRecord(body="One. Two.", external_id="e"))
     annotate(article.sentences.first(), annotator)
@@ -395,6 +438,27 @@ BAD_FILES = [
         b" date 2023-12-30 First line.\nSecond line caf\xe9.\n",
         ", line 2",
         "not UTF-8 text",
+    ),
+    (
+        "cp1252 csv named as such",
+        "excel.csv",
+        "title,body\r\nOne,Fine.\r\nCafé,Le café a dit.\r\n".encode("cp1252"),
+        ", line 3",
+        "it looks like Windows-1252 (cp1252) or Latin-1 text",
+    ),
+    (
+        "binary file named as such",
+        "binary.csv",
+        bytes(range(1, 32)) * 40 + b"\xff\xfe",  # 40 line feeds before the 0xff
+        ", line 41",
+        "not a text file (binary data",
+    ),
+    (
+        "semicolon-separated csv",
+        "excel-de.csv",
+        b"title;body;outlet\r\nEins;Ein Text.;Spiegel\r\n",
+        ", line 1",
+        "the columns are separated by ';', not by commas",
     ),
     ("empty file", "empty.csv", b"", "", "file is empty"),
     ("whitespace only", "blank.txt", b"  \n\t\r\n  ", "", "file is empty"),

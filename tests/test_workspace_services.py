@@ -515,6 +515,68 @@ def test_propose_a_blank_name_is_refused(db, annotator):
         services.source_propose(name="   ", kind="unknown", side="", proposed_by=annotator)
 
 
+def test_propose_a_name_another_annotator_proposed_joins_that_proposal(db, annotator, annotator2):
+    [third] = make_annotators("ann3")
+    first = services.source_propose(
+        name="Zebra Brigade", kind="military", side="Ruritania", proposed_by=annotator
+    )
+
+    again = services.source_propose(
+        name=" zebra  BRIGADE", kind="unknown", side="", proposed_by=annotator2
+    )
+
+    assert again == first and Source.objects.count() == 1
+    again.refresh_from_db()
+    assert again.status == Source.Status.PENDING and again.kind == "military"
+    assert again.proposed_by == annotator
+    assert set(again.proposers.all()) == {annotator, annotator2}
+    for user in (annotator, annotator2):
+        assert selectors.resolve_source_name("Zebra Brigade", user=user) == first
+        assert first in selectors.source_search(query="zebra", user=user)
+    assert selectors.resolve_source_name("Zebra Brigade", user=third) is None
+    assert first not in selectors.source_search(query="zebra", user=third)
+
+
+def test_propose_a_name_one_has_proposed_already_names_it(db, annotator, annotator2):
+    services.source_propose(name="Zebra Brigade", kind="military", side="", proposed_by=annotator)
+    services.source_propose(name="Zebra Brigade", kind="military", side="", proposed_by=annotator2)
+
+    for user in (annotator, annotator2):
+        with pytest.raises(ValidationError, match="already exists as 'Zebra Brigade'"):
+            services.source_propose(
+                name="Zebra Brigade", kind="military", side="", proposed_by=user
+            )
+    assert Source.objects.count() == 1
+
+
+def test_second_proposer_can_save_a_label_with_the_proposal(db, annotator, annotator2):
+    article = make_article(2)
+    source = services.source_propose(
+        name="Zebra Brigade", kind="military", side="", proposed_by=annotator
+    )
+    services.source_propose(name="Zebra Brigade", kind="military", side="", proposed_by=annotator2)
+
+    saved = save(annotatable(article)[0], annotator2, claim_label(source=source))
+
+    assert saved.source == source
+
+
+def test_merge_of_a_proposal_into_a_pending_one_keeps_it_usable_by_its_proposers(
+    db, annotator, annotator2
+):
+    mine = services.source_propose(
+        name="Zebra HQ", kind="military", side="", proposed_by=annotator
+    )
+    theirs = services.source_propose(
+        name="Zebra Brigade", kind="military", side="", proposed_by=annotator2
+    )
+
+    services.source_merge(source=mine, into=theirs)
+
+    assert theirs in selectors.source_search(query="zebra", user=annotator)
+    assert selectors.resolve_source_name("Zebra HQ", user=annotator) == theirs
+
+
 def test_approve_makes_a_proposal_usable_by_everyone(db, annotator, annotator2):
     source = services.source_propose(
         name="Zebra Brigade", kind="military", side="", proposed_by=annotator
