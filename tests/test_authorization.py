@@ -7,6 +7,7 @@ The URLs come from the URL configuration itself: a new URL without an entry here
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.test import override_settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from claims.models import Article
@@ -79,7 +80,8 @@ def test_every_url_has_an_expectation():
 
 @pytest.fixture
 def world(db):
-    call_command("load_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with override_settings(DEBUG=True):  # load_demo runs only in development
+        call_command("load_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
     outsider = User.objects.create_user("outsider", password="outsider-pw")
     outsider.groups.add(Group.objects.get(name="annotator"))
     article = Article.objects.get()

@@ -126,7 +126,8 @@ def test_sessions_expire(settings):
 
 @pytest.fixture
 def hostile_world(db):
-    call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    with override_settings(DEBUG=True):  # load_demo runs only in development
+        call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
     body = f"Officials said {HOSTILE} at dawn. The ministry said it was {HOSTILE}."
     article, _ = services.article_upsert(
         record=ArticleRecord(body=body, title=f"Title {HOSTILE}", outlet=f"Outlet {HOSTILE}")
