@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 
@@ -16,6 +16,7 @@ from claims import services
 from claims.forms import LabelForm
 from claims.importing import ArticleRecord, ImportFileError, parse_bytes
 from claims.models import Annotation, Article, Source, VerificationStatus
+from tests.conftest import make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = (
@@ -264,3 +265,49 @@ def test_admin_uploads_have_a_size_limit(client, admin_user):
     )
     assert "the limit is 100 bytes" in response.content.decode()
     assert Source.objects.count() == 0
+
+
+# --- pseudonyms never come from the public development key ---------------------------------
+
+
+@pytest.fixture
+def development_key_only(db, settings):
+    """What `manage.py export_dataset` without SECRET_KEY runs with (manage.py turns DEBUG on)."""
+    from project.settings import DEV_SECRET_KEY
+
+    settings.DEBUG = True
+    settings.SECRET_KEY = DEV_SECRET_KEY
+    settings.CLAIMDESK_PSEUDONYM_KEY = ""
+
+
+def test_export_command_refuses_pseudonyms_from_the_development_key(
+    development_key_only, tmp_path
+):
+    from tests.factories_export import build_dataset
+
+    build_dataset()
+    output = tmp_path / "labels.csv"
+    with pytest.raises(CommandError, match="CLAIMDESK_PSEUDONYM_KEY"):
+        call_command(
+            "export_dataset", "--level", "annotations", "--output", str(output), verbosity=0
+        )
+    assert not output.exists()
+
+
+def test_export_download_refuses_pseudonyms_from_the_development_key(development_key_only, client):
+    client.force_login(make_user("res", "researcher"))
+    response = client.get(reverse("claims:export_download"), {"level": "annotations"})
+    assert response.status_code == 503
+    assert "CLAIMDESK_PSEUDONYM_KEY" in response.content.decode()
+
+
+def test_a_pseudonym_key_of_its_own_makes_exports_work_in_development(
+    development_key_only, settings, tmp_path
+):
+    from tests.factories_export import build_dataset
+
+    build_dataset()
+    settings.CLAIMDESK_PSEUDONYM_KEY = "a-secret-pseudonym-key-of-this-installation"
+    output = tmp_path / "labels.csv"
+    call_command("export_dataset", "--level", "annotations", "--output", str(output), verbosity=0)
+    assert ",a-" in output.read_text()
