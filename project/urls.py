@@ -5,10 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from claims import views_health
+
 admin.site.site_header = "claimdesk administration"
 admin.site.site_title = "claimdesk admin"
 
 urlpatterns = [
+    # The load balancer's health check: no login, no session.
+    path("healthz", views_health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages without an icon link (the admin's).
     # (The unhashed name: whitenoise serves it too, and it needs no manifest at import time.)
     path("favicon.ico", RedirectView.as_view(url="/static/claims/favicon.svg", permanent=True)),

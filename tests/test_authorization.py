@@ -54,6 +54,7 @@ EXPECTED = {
     "claims:quality": (EDITORS, ALL_405),
     "claims:export": (row(302, 403, 403, 200, 200, 200), ALL_405),
     "claims:export_download": (row(302, 403, 403, 200, 200, 200), ALL_405),
+    "healthz": (row(200, 200, 200, 200, 200, 200), ALL_405),
 }
 # The admin is for staff only: everyone else is sent to its login page.
 ADMIN_NON_STAFF = 302

@@ -311,3 +311,120 @@ def test_a_pseudonym_key_of_its_own_makes_exports_work_in_development(
     output = tmp_path / "labels.csv"
     call_command("export_dataset", "--level", "annotations", "--output", str(output), verbosity=0)
     assert ",a-" in output.read_text()
+
+
+# --- nothing a logged-in user sees is cached -----------------------------------------------
+
+
+def assert_no_store(response, where: str) -> None:
+    cache_control = response.headers.get("Cache-Control", "")
+    assert "no-store" in cache_control, f"{where}: Cache-Control {cache_control!r}"
+    assert "private" in cache_control, where
+
+
+def test_pages_partials_and_downloads_for_users_are_never_stored(client, hostile_world):
+    sentence = hostile_world.sentences.annotatable().first()
+    client.force_login(User.objects.get(username="annotator1"))
+    annotate = reverse("claims:annotate", args=[hostile_world.pk])
+    assert_no_store(client.get(annotate), annotate)
+    edit = reverse("claims:sentence_edit", args=[hostile_world.pk, sentence.pk])
+    assert_no_store(client.get(edit, headers={"HX-Request": "true"}), edit)
+    client.force_login(User.objects.get(username="researcher"))
+    for fmt in ("csv", "zip"):
+        download = client.get(
+            reverse("claims:export_download"), {"level": "annotations", "format": fmt}
+        )
+        assert download.status_code == 200
+        assert_no_store(download, f"export {fmt}")
+    client.force_login(User.objects.get(username="admin"))
+    changelist = reverse("admin:claims_annotation_changelist")
+    assert_no_store(client.get(changelist), changelist)
+
+
+# --- request body limit --------------------------------------------------------------------
+
+
+@override_settings(CLAIMDESK_MAX_REQUEST_BYTES=1024 * 1024)
+def test_an_oversized_anonymous_post_is_refused_before_it_is_read(client, db):
+    body = b"username=a&password=" + b"x" * (1024 * 1024)
+    response = client.post(
+        reverse("login"), body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 413
+    assert "too large" in response.content.decode()
+
+
+@override_settings(CLAIMDESK_MAX_REQUEST_BYTES=1024 * 1024)
+def test_a_claimed_huge_length_is_refused_without_reading_the_body(client, db):
+    response = client.post(
+        reverse("login"),
+        b"x",
+        content_type="multipart/form-data; boundary=b",
+        CONTENT_LENGTH=str(300 * 1024 * 1024),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 413
+    assert 'role="alert" data-error-message' in response.content.decode()
+
+
+@override_settings(CLAIMDESK_MAX_REQUEST_BYTES=1024, CLAIMDESK_MAX_IMPORT_BYTES=100_000)
+def test_the_import_steps_take_the_import_limit(client, admin_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(admin_user)
+    body = "name,kind\n" + "".join(f"Source {i},unknown\n" for i in range(2000))
+    assert 1024 < len(body) < 100_000
+    upload = SimpleUploadedFile("sources.csv", body.encode(), content_type="text/csv")
+    response = client.post(
+        reverse("admin:claims_source_import"), {"import_file": upload, "format": "0"}
+    )
+    assert response.status_code == 200
+    too_big = SimpleUploadedFile("sources.csv", b"x" * 200_000, content_type="text/csv")
+    response = client.post(
+        reverse("admin:claims_source_import"), {"import_file": too_big, "format": "0"}
+    )
+    assert response.status_code == 413
+
+
+# --- health endpoint -----------------------------------------------------------------------
+
+
+def test_health_answers_ok_without_session_or_writes(client, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert "Set-Cookie" not in response.headers and not response.cookies
+    assert [q["sql"].strip().upper() for q in queries.captured_queries] == ["SELECT 1"]
+
+
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_health_is_exempt_from_the_https_redirect(client, db):
+    assert client.get(reverse("login")).status_code == 301
+    assert client.get("/healthz").status_code == 200
+
+
+def test_health_answers_503_when_the_database_does_not():
+    code = (
+        "from django.test import Client; r = Client().get('/healthz'); "
+        "print(r.status_code, r.content.decode())"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}},
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DEBUG": "1",
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:9/nothing",  # nothing listens on port 9
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "503 database unavailable", result.stderr[-2000:]
