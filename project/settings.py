@@ -135,7 +135,13 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out pair may try again after 15 minutes
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures count per username + address (AXES_FAILURE_LIMIT) and per address alone, against a
+# higher limit that stops one address trying a password on many accounts (claims/throttling.py).
+AXES_LOCKOUT_PARAMETERS = "claims.throttling.lockout_parameters"
+AXES_HANDLER = "claims.throttling.ThrottlingHandler"
+CLAIMDESK_IP_FAILURE_LIMIT = int(os.environ.get("CLAIMDESK_IP_FAILURE_LIMIT", "50"))
+# The client's address, from the X-Forwarded-For entry of the trusted proxy (see below).
+AXES_CLIENT_IP_CALLABLE = "claims.throttling.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
@@ -209,6 +215,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Behind a TLS-terminating proxy (the usual deployment), trust its X-Forwarded-Proto.
 if env_bool("BEHIND_TLS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front append to X-Forwarded-For (nginx: $proxy_add_x_forwarded_for); the
+# client's address is the entry the outermost one wrote. 0: REMOTE_ADDR is the client.
+CLAIMDESK_TRUSTED_PROXY_COUNT = int(
+    os.environ.get("TRUSTED_PROXY_COUNT", "1" if env_bool("BEHIND_TLS_PROXY") else "0")
+)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # The load balancer probes the app servers over plain HTTP (docs/deploy.md).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from claims import views_health
+from claims import throttling, views_health
 
 admin.site.site_header = "claimdesk administration"
 admin.site.site_title = "claimdesk admin"
@@ -22,7 +22,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(),
+        # Counts a wrong old password as a failed login (django-axes).
+        throttling.ThrottledPasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

@@ -428,3 +428,106 @@ def test_health_answers_503_when_the_database_does_not():
         timeout=60,
     )
     assert result.stdout.strip() == "503 database unavailable", result.stderr[-2000:]
+
+
+# --- login throttling behind the TLS proxy -------------------------------------------------
+
+ATTACKER, VICTIM = "203.0.113.7", "198.51.100.9"
+
+
+def login_via_proxy(client, address: str, username: str, password: str, spoofed: str = ""):
+    # nginx appends the address it saw to whatever X-Forwarded-For the client sent.
+    forwarded = f"{spoofed}, {address}" if spoofed else address
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": password},
+        headers={"X-Forwarded-For": forwarded},
+        REMOTE_ADDR="10.0.0.2",  # the proxy
+    )
+
+
+BEHIND_PROXY = {
+    "AXES_ENABLED": True,
+    "AXES_FAILURE_LIMIT": 3,
+    "CLAIMDESK_IP_FAILURE_LIMIT": 6,
+    "CLAIMDESK_TRUSTED_PROXY_COUNT": 1,
+}
+
+
+@override_settings(**BEHIND_PROXY)
+def test_behind_the_proxy_nobody_can_lock_out_someone_else(client, admin_user):
+    admin_user.set_password("admin-pw")
+    admin_user.save()
+    for _ in range(5):
+        login_via_proxy(client, ATTACKER, admin_user.username, "guess")
+    assert login_via_proxy(client, ATTACKER, admin_user.username, "admin-pw").status_code == 429
+    # A spoofed X-Forwarded-For entry does not make the attacker someone else.
+    response = login_via_proxy(client, ATTACKER, admin_user.username, "admin-pw", VICTIM)
+    assert response.status_code == 429
+
+    response = login_via_proxy(client, VICTIM, admin_user.username, "admin-pw")
+    assert response.status_code == 302
+    assert response.wsgi_request.user == admin_user
+
+
+@override_settings(**BEHIND_PROXY)
+def test_password_spraying_from_one_address_is_throttled(client, db):
+    users = [make_user(f"user{i}", "annotator") for i in range(8)]
+    # The sprayer owns an account; logging into it must not clear the address's count.
+    sprayer = make_user("sprayer", "annotator")
+    for number, user in enumerate(users[:6], start=1):
+        response = login_via_proxy(client, ATTACKER, user.username, "Summer2024!")
+        # axes answers the failure that reaches the limit with the lockout page already.
+        assert response.status_code == (429 if number == 6 else 200)
+        login_via_proxy(client, ATTACKER, sprayer.username, "sprayer-pw")
+        client.logout()
+    # Six usernames, one failure each: the address is now refused for every username.
+    assert login_via_proxy(client, ATTACKER, users[7].username, "user7-pw").status_code == 429
+    # Everyone else is not.
+    assert login_via_proxy(client, VICTIM, users[7].username, "user7-pw").status_code == 302
+
+
+@override_settings(**BEHIND_PROXY)
+def test_change_password_counts_wrong_old_passwords(client, annotator):
+    client.force_login(annotator)
+    url = reverse("password_change")
+    headers = {"X-Forwarded-For": ATTACKER}
+    new = {"new_password1": "a-new-long-pass-77", "new_password2": "a-new-long-pass-77"}
+    for _ in range(3):
+        response = client.post(url, {"old_password": "wrong", **new}, headers=headers)
+        assert response.status_code in (200, 429)
+    response = client.post(url, {"old_password": "ann-pw", **new}, headers=headers)
+    assert response.status_code == 429
+    annotator.refresh_from_db()
+    assert annotator.check_password("ann-pw")
+
+
+@override_settings(**{**BEHIND_PROXY, "AXES_FAILURE_LIMIT": 5})
+def test_change_password_still_works_with_the_right_old_password(client, annotator):
+    client.force_login(annotator)
+    url = reverse("password_change")
+    client.post(url, {"old_password": "wrong", "new_password1": "x", "new_password2": "x"})
+    new = {"new_password1": "a-new-long-pass-77", "new_password2": "a-new-long-pass-77"}
+    response = client.post(url, {"old_password": "ann-pw", **new})
+    assert response.status_code == 302
+    annotator.refresh_from_db()
+    assert annotator.check_password("a-new-long-pass-77")
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded", "expected"),
+    [
+        (0, "203.0.113.7", "10.0.0.2"),  # no proxy: the header is the client's own words
+        (1, "203.0.113.7", "203.0.113.7"),
+        (1, "198.51.100.9, 203.0.113.7", "203.0.113.7"),
+        (2, "198.51.100.9, 203.0.113.7, 10.0.0.3", "203.0.113.7"),
+        (1, "", "10.0.0.2"),  # reached without the proxy
+        (1, "not-an-address", "10.0.0.2"),
+    ],
+)
+def test_client_ip_takes_the_trusted_proxys_entry(rf, settings, count, forwarded, expected):
+    from claims.throttling import client_ip
+
+    settings.CLAIMDESK_TRUSTED_PROXY_COUNT = count
+    request = rf.get("/", headers={"X-Forwarded-For": forwarded}, REMOTE_ADDR="10.0.0.2")
+    assert client_ip(request) == expected
