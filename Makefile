@@ -25,7 +25,9 @@ run: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py load_demo
 	@echo "claimdesk runs on http://$(HOST):$(PORT)/ - log in as annotator1 / annotator1-demo"
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	@# Demo exports need a secret pseudonym key (never the public development key): one per run.
+	DEBUG=1 CLAIMDESK_PSEUDONYM_KEY=$${CLAIMDESK_PSEUDONYM_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')} \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

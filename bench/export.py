@@ -438,6 +438,8 @@ def run_child(db: str, rows: int, what: str, *, echo_stderr: bool = False) -> di
         "LOG_LEVEL": "WARNING",
     }
     env.pop("SECRET_KEY", None)  # DEBUG=1: the development key
+    # Exports refuse to pseudonymise with the development key; the bench's data is synthetic.
+    env.setdefault("CLAIMDESK_PSEUDONYM_KEY", "bench-" + "0123456789abcdef" * 4)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", what, "--rows", str(rows)]
     proc = subprocess.run(
         cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=CHILD_TIMEOUT

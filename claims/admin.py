@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
-from import_export.admin import ExportMixin, ImportExportMixin, ImportExportModelAdmin
+from import_export.admin import ExportMixin, ImportExportMixin
 from import_export.forms import ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -163,7 +163,7 @@ class AllOrNothingImportMixin:
 
 
 @admin.register(Article)
-class ArticleAdmin(AllOrNothingImportMixin, ImportExportModelAdmin):
+class ArticleAdmin(AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [ArticleResource]
     form = ArticleForm
     list_display = (
@@ -289,6 +289,16 @@ class SourceAdmin(AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin
         return ", ".join(alias.alias for alias in obj.aliases.all())
 
 
+@admin.register(SourceAlias)
+class SourceAliasAdmin(SimpleHistoryAdmin):
+    """Aliases are edited on their source's page; here for their history (who, when)."""
+
+    list_display = ("alias", "source")
+    search_fields = ("alias", "source__name")
+    list_select_related = ("source",)
+    raw_id_fields = ("source",)
+
+
 @admin.register(VerificationStatus)
 class VerificationStatusAdmin(AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [VerificationStatusResource]
@@ -326,7 +336,7 @@ class AnnotationAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(SimpleHistoryAdmin):
     list_display = ("article", "annotator", "assigned_by", "created_at", "completed_at")
     list_filter = ("annotator", "completed_at")
     search_fields = ("article__title", "annotator__username")

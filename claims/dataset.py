@@ -6,6 +6,8 @@ import tempfile
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.core.checks.security.base import SECRET_KEY_INSECURE_PREFIX
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count
 from django.utils import timezone
 
@@ -22,9 +24,33 @@ CONTENT_TYPES = {
 EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "zip": "zip", "claimreview": "jsonld"}
 
 
+class PseudonymKeyMissing(ImproperlyConfigured):
+    """Only the public development key is configured: pseudonyms made with it are reversible."""
+
+
+PSEUDONYM_KEY_MISSING = (
+    "Exports need a secret pseudonym key, and this installation has only the public "
+    "development key: anyone could recompute the pseudonyms and re-identify the annotators. "
+    "Set CLAIMDESK_PSEUDONYM_KEY (or SECRET_KEY) in the environment, the same one as the "
+    "running app's so that pseudonyms stay stable between exports."
+)
+
+
+def pseudonym_key() -> str:
+    """CLAIMDESK_PSEUDONYM_KEY, else SECRET_KEY; never the published development key."""
+    key = getattr(settings, "CLAIMDESK_PSEUDONYM_KEY", "") or settings.SECRET_KEY
+    # The development key is in the source code, and user ids are small integers: hashing
+    # ids 1..n with it re-identifies every annotator of a published dataset.
+    if key == getattr(settings, "DEV_SECRET_KEY", None) or key.startswith(
+        SECRET_KEY_INSECURE_PREFIX
+    ):
+        raise PseudonymKeyMissing(PSEUDONYM_KEY_MISSING)
+    return key
+
+
 def pseudonymizer() -> exporting.Pseudonymizer:
     """Stable per installation: keyed by CLAIMDESK_PSEUDONYM_KEY, else derived from SECRET_KEY."""
-    key = getattr(settings, "CLAIMDESK_PSEUDONYM_KEY", "") or settings.SECRET_KEY
+    key = pseudonym_key()
     return exporting.Pseudonymizer(hashlib.sha256(f"pseudonyms:{key}".encode()).digest())
 
 

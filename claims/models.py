@@ -19,6 +19,8 @@ class Article(models.Model):
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the body.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Who created, changed or deleted it, and when: a deleted article keeps its last version.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-published_on", "-id"]
@@ -208,6 +210,7 @@ class SourceAlias(models.Model):
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="aliases")
     alias = models.CharField(max_length=200)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["alias"]
@@ -349,6 +352,7 @@ class Assignment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, OuterRef, ProtectedError, Subquery
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claims import attribution, segmentation, selectors
 from claims.importing import ArticleRecord, body_checksum, title_from_body
@@ -233,7 +233,8 @@ def _articles_create(
     """Write new articles and their sentences: one INSERT for each (per batch of rows)."""
     if not pending:
         return
-    Article.objects.bulk_create([article for article, _ in pending])  # sets the pks (RETURNING)
+    # Sets the pks (RETURNING) and writes the "created" history rows in one more INSERT.
+    bulk_create_with_history([article for article, _ in pending], Article)
     sentences = [
         sentence
         for article, segments in pending
@@ -407,7 +408,7 @@ def assignments_create(
                     Assignment(article=article, annotator=annotator, assigned_by=assigned_by)
                 )
                 open_load[annotator.pk] += 1
-        return Assignment.objects.bulk_create(created)
+        return bulk_create_with_history(created, Assignment, default_user=assigned_by)
 
 
 # --- annotations ---------------------------------------------------------------------------
@@ -761,7 +762,15 @@ def source_merge(*, source: Source, into: Source) -> int:
         Sentence.objects.filter(suggested_source=source).update(suggested_source=into)
         Annotation.objects.filter(suggested_source=source).update(suggested_source=into)
         Source.objects.filter(merged_into=source).update(merged_into=into)
-        SourceAlias.objects.filter(source=source).update(source=into)
+        aliases = list(SourceAlias.objects.filter(source=source))
+        for alias in aliases:
+            alias.source = into
+        bulk_update_with_history(
+            aliases,
+            SourceAlias,
+            ["source"],
+            default_change_reason=f"source {source.name!r} merged into {into.name!r}",
+        )
         if not SourceAlias.objects.filter(alias__iexact=source.name).exists():
             SourceAlias.objects.create(source=into, alias=source.name)
         if into.status == Source.Status.PENDING:  # who could use the old proposal still can

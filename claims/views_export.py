@@ -1,7 +1,12 @@
 """The researchers' export page: filters, a live row count, streamed downloads."""
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -37,6 +42,10 @@ def export_download(request):
         return _unknown(form)
     if not form.is_valid():
         return render(request, "claims/export.html", {"form": form, "count": None}, status=422)
+    try:
+        dataset.pseudonym_key()
+    except dataset.PseudonymKeyMissing as error:
+        return HttpResponse(str(error), status=503, content_type="text/plain; charset=utf-8")
     filters, fmt = form.filters(), form.cleaned_data.get("format") or "csv"
     name = dataset.filename(filters, fmt)
     if fmt == "zip":

@@ -4,6 +4,11 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -23,7 +28,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG")
 
-# A development key is only acceptable while DEBUG is on; production must bring its own.
+# A development key is only acceptable while DEBUG is on; production must bring its own, and a
+# strong one: Django's deploy check (security.W009) only warns, claimdesk refuses to start.
 DEV_SECRET_KEY = "django-insecure-claimdesk-development-only-never-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -35,6 +41,17 @@ if not SECRET_KEY:
 elif SECRET_KEY == DEV_SECRET_KEY and not DEBUG:
     raise ImproperlyConfigured(
         "SECRET_KEY is the development key; set a secret one for production."
+    )
+elif not DEBUG and (
+    len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+    or SECRET_KEY.startswith(SECRET_KEY_INSECURE_PREFIX)
+):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is weak: it needs at least {SECRET_KEY_MIN_LENGTH} characters, at least "
+        f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} different ones, and no "
+        f"'{SECRET_KEY_INSECURE_PREFIX}' prefix. Generate one with: python3 -c "
+        "'import secrets; print(secrets.token_urlsafe(50))'"
     )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
@@ -56,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: refuses an oversized body (413) before anything reads or spools it.
+    "claims.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -66,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "claims.middleware.NoStoreForUsersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -132,7 +152,13 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out pair may try again after 15 minutes
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures count per username + address (AXES_FAILURE_LIMIT) and per address alone, against a
+# higher limit that stops one address trying a password on many accounts (claims/throttling.py).
+AXES_LOCKOUT_PARAMETERS = "claims.throttling.lockout_parameters"
+AXES_HANDLER = "claims.throttling.ThrottlingHandler"
+CLAIMDESK_IP_FAILURE_LIMIT = int(os.environ.get("CLAIMDESK_IP_FAILURE_LIMIT", "50"))
+# The client's address, from the X-Forwarded-For entry of the trusted proxy (see below).
+AXES_CLIENT_IP_CALLABLE = "claims.throttling.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
@@ -217,7 +243,14 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Behind a TLS-terminating proxy (the usual deployment), trust its X-Forwarded-Proto.
 if env_bool("BEHIND_TLS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front append to X-Forwarded-For (nginx: $proxy_add_x_forwarded_for); the
+# client's address is the entry the outermost one wrote. 0: REMOTE_ADDR is the client.
+CLAIMDESK_TRUSTED_PROXY_COUNT = int(
+    os.environ.get("TRUSTED_PROXY_COUNT", "1" if env_bool("BEHIND_TLS_PROXY") else "0")
+)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# The load balancer probes the app servers over plain HTTP (docs/deploy.md).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -225,3 +258,6 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (hx-headers), not the cookie
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))  # a working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Request bodies: the import steps take CLAIMDESK_MAX_IMPORT_BYTES, everything else this much
+# (bytes, default 1 MB); larger ones are refused with 413 before they are read.
+CLAIMDESK_MAX_REQUEST_BYTES = int(os.environ.get("CLAIMDESK_MAX_REQUEST_BYTES", 1024 * 1024))

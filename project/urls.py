@@ -5,10 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from claims import throttling, views_health
+
 admin.site.site_header = "claimdesk administration"
 admin.site.site_title = "claimdesk admin"
 
 urlpatterns = [
+    # The load balancer's health check: no login, no session.
+    path("healthz", views_health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages without an icon link (the admin's).
     # (The unhashed name: whitenoise serves it too, and it needs no manifest at import time.)
     path("favicon.ico", RedirectView.as_view(url="/static/claims/favicon.svg", permanent=True)),
@@ -18,7 +22,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(),
+        # Counts a wrong old password as a failed login (django-axes).
+        throttling.ThrottledPasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

@@ -7,6 +7,7 @@ The URLs come from the URL configuration itself: a new URL without an entry here
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.test import override_settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from claims.models import Article
@@ -53,6 +54,7 @@ EXPECTED = {
     "claims:quality": (EDITORS, ALL_405),
     "claims:export": (row(302, 403, 403, 200, 200, 200), ALL_405),
     "claims:export_download": (row(302, 403, 403, 200, 200, 200), ALL_405),
+    "healthz": (row(200, 200, 200, 200, 200, 200), ALL_405),
 }
 # The admin is for staff only: everyone else is sent to its login page.
 ADMIN_NON_STAFF = 302
@@ -79,7 +81,8 @@ def test_every_url_has_an_expectation():
 
 @pytest.fixture
 def world(db):
-    call_command("load_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with override_settings(DEBUG=True):  # load_demo runs only in development
+        call_command("load_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
     outsider = User.objects.create_user("outsider", password="outsider-pw")
     outsider.groups.add(Group.objects.get(name="annotator"))
     article = Article.objects.get()

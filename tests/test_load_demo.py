@@ -7,7 +7,8 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.urls import reverse
 
 from claims.management.commands.load_demo import DEMO_ARTICLE, DEMO_DIR
@@ -29,7 +30,8 @@ SOURCES = json.loads((DEMO_DIR / "sources.json").read_text(encoding="utf-8"))
 
 def load_demo() -> str:
     out = io.StringIO()
-    call_command("load_demo", stdout=out)
+    with override_settings(DEBUG=True):  # load_demo runs only in development
+        call_command("load_demo", stdout=out)
     return out.getvalue()
 
 
@@ -135,3 +137,11 @@ def test_review_queue_has_disagreements_and_annotator1_starts_clean(loaded_twice
     labelled = Annotation.objects.filter(annotator__username__in=["annotator2", "annotator3"])
     assert labelled.count() == 2 * article.sentences.annotatable().count()
     assert ReviewItem.objects.filter(bucket=ReviewItem.Bucket.DISAGREEMENT).count() >= 3
+
+
+def test_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only with DEBUG on"):
+        call_command("load_demo", stdout=io.StringIO())
+    assert not User.objects.exists()
+    assert not Article.objects.exists()

@@ -5,7 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+# Long, varied, not Django's generated "django-insecure-" kind: what production must bring.
+STRONG_KEY = "strong-Test-Key-" + "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def run_settings(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
@@ -39,14 +43,14 @@ def test_debug_uses_development_key_and_sqlite_by_default():
 
 def test_database_url_selects_postgresql():
     code = "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'])"
-    env = {"SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u@127.0.0.1:5432/claimdesk"}
+    env = {"SECRET_KEY": STRONG_KEY, "DATABASE_URL": "postgres://u@127.0.0.1:5432/claimdesk"}
     result = run_settings(env, code)
     assert result.stdout.strip() == "django.db.backends.postgresql", result.stderr
 
 
 def test_wsgi_application_loads_for_gunicorn():
     result = run_settings(
-        {"SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "example.org"},
+        {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "example.org"},
         "from project.wsgi import application; print(type(application).__name__)",
     )
     assert result.stdout.strip() == "WSGIHandler", result.stderr
@@ -93,3 +97,28 @@ def test_the_served_app_without_secret_key_refuses_to_start():
     )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("Short-but-varied-key-0123456789", "fewer than 50 characters"),
+        ("ab" * 40, "fewer than 5 different characters"),
+        ("django-insecure-" + "0123456789abcdefghijklmnopqrstuvwxyz!", "Django's insecure prefix"),
+    ],
+)
+def test_production_refuses_a_weak_secret_key(key, why):
+    result = run_settings({"SECRET_KEY": key, "ALLOWED_HOSTS": "example.org"}, "pass")
+    assert result.returncode != 0, why
+    assert "SECRET_KEY is weak" in result.stderr, why
+
+
+def test_development_accepts_any_key():
+    result = run_settings({"SECRET_KEY": "short", "DEBUG": "1"}, "print('started')")
+    assert result.stdout.strip() == "started", result.stderr
+
+
+def test_the_test_settings_key_is_strong_enough_for_production():
+    code = "from django.conf import settings as s; print(s.DEBUG)"
+    result = run_settings({"DJANGO_SETTINGS_MODULE": "project.settings_test"}, code)
+    assert result.stdout.strip() == "False", result.stderr

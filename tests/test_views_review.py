@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.template.defaultfilters import floatformat
+from django.test import override_settings
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -85,7 +86,8 @@ def visible_text(fragment: str) -> str:
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo", stdout=io.StringIO())
+    with override_settings(DEBUG=True):  # load_demo runs only in development
+        call_command("load_demo", stdout=io.StringIO())
     return Article.objects.get()
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 # Playwright's sync API keeps an asyncio event loop running in the test thread, so Django's
 # async-safety check would refuse every ORM call made by the tests and fixtures (load_demo,
@@ -94,7 +95,8 @@ def demo(transactional_db, django_db_serialized_rollback) -> None:
     after each test; serialized rollback restores what the migrations created (roles and
     verification statuses) before the next test.
     """
-    call_command("load_demo", stdout=io.StringIO())
+    with override_settings(DEBUG=True):  # load_demo runs only in development
+        call_command("load_demo", stdout=io.StringIO())
 
 
 @pytest.fixture

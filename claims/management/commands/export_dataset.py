@@ -28,6 +28,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, format, level, output, filter, verbosity, **options):
+        try:
+            dataset.pseudonym_key()  # before anything is written
+        except dataset.PseudonymKeyMissing as error:
+            raise CommandError(str(error)) from error
         form = ExportForm(_query(filter, level=level, format=format))
         if form.unknown():
             raise CommandError(f"unknown filter(s): {', '.join(form.unknown())}")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from claims import importing, services
 from claims.models import Article
@@ -26,6 +26,12 @@ class Command(BaseCommand):
     help = "Load the demo article, source taxonomy and demo users. Safe to run again."
 
     def handle(self, *args, **options):
+        # The demo users' passwords are printed here and in the README: never on a real site.
+        if not settings.DEBUG:
+            raise CommandError(
+                "load_demo creates users with public passwords, so it runs only with DEBUG on "
+                "(development). Run it as `DEBUG=1 python manage.py load_demo` (make run does)."
+            )
         for entry in json.loads((DEMO_DIR / "sources.json").read_text(encoding="utf-8")):
             services.source_upsert(**entry)
         records = importing.parse_file(DEMO_ARTICLE, max_bytes=settings.CLAIMDESK_MAX_IMPORT_BYTES)
