@@ -12,7 +12,9 @@ from claims.views_errors import CSRF_REFRESH_HEADER, server_error
 from tests.factories_workspace import annotatable, assign, claim_post, make_article
 
 HX = {"HX-Request": "true"}
-FRAGMENT = re.compile(r'^<div class="request-error" role="alert" data-error-message>.+</div>$', re.S)
+FRAGMENT = re.compile(
+    r'^<div class="request-error" role="alert" data-error-message>.+</div>$', re.S
+)
 
 
 @pytest.fixture
