@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+handler500 = "claims.views_errors.server_error"
+
 admin.site.site_header = "claimdesk administration"
 admin.site.site_title = "claimdesk admin"
 
