@@ -167,6 +167,27 @@
       else handled = false;
       if (handled) event.preventDefault();
     });
+
+    // A correction or a send-back comment being written is not dropped by moving on (j, k, a
+    // link, accepting another label) without a word: the browser asks first.
+    const drafts = () => Array.from(document.querySelectorAll("#gold-form, #send-back-form"));
+    const written = new WeakMap();
+    const serialize = (f) => {
+      const data = new FormData(f);
+      data.delete("csrfmiddlewaretoken");
+      return new URLSearchParams(data).toString();
+    };
+    const remember = () => drafts().forEach((f) => written.set(f, serialize(f)));
+    remember();
+    document.body.addEventListener("htmx:afterSettle", remember);
+    document.body.addEventListener("htmx:confirm", (event) => {
+      const unsaved = drafts().filter((f) => f !== event.detail.elt && written.get(f) !== serialize(f));
+      if (!unsaved.length || !document.querySelector("[data-review]")) return;
+      event.preventDefault();
+      if (window.confirm("Your correction or comment is not saved. Leave it and go on?")) {
+        event.detail.issueRequest(true);
+      }
+    });
   }
 
   const workspace = document.querySelector(".workspace");
@@ -270,6 +291,16 @@
   window.addEventListener("beforeunload", (event) => {
     if (dirty()) event.preventDefault();
   });
+
+  // Undo (u) with unsaved changes takes those back first, as an editor's undo would; the next u
+  // undoes the last saved change.
+  document.addEventListener("submit", (event) => {
+    if (event.target.id !== "undo-form" || !form() || fields(form()) === baseline) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    restore(new URLSearchParams(baseline), null);
+    if (form().elements.span_start.value === "") setSpan(null, null);
+  }, true);
 
   // Keys pressed while a save or a move is in flight belong to the next sentence: hold them
   // until its editor has been swapped in and processed, then replay them in order. If the

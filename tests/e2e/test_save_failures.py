@@ -268,3 +268,48 @@ def test_failed_send_back_keeps_the_comment(browser_page, log_in, failing):
     page.get_by_role("button", name="Send back").click()
     expect_not_saved(page, "could not be reached")
     expect(comment).to_have_value("Check the second clause again.")
+
+
+def test_undo_with_unsaved_changes_takes_them_back_first(workspace):
+    page, sentences = workspace
+    press(page, "n", "Enter")  # a saved label on the first sentence
+    expect(page.locator("#progress")).to_contain_text(f"1 of {DEMO_TOTAL} labelled")
+    checked = page.locator("#label-form input[type=radio]:checked")
+    as_rendered = [checked.nth(i).get_attribute("value") for i in range(checked.count())]
+    press(page, "c", "3")  # unsaved changes on the second
+    expect(page.locator('#label-form input[name="status"][value="disputed"]')).to_be_checked()
+    press(page, "u")
+    expect(page.locator("#editor")).to_have_attribute("data-sentence", str(sentences[1].pk))
+    expect(page.locator('#label-form input[name="status"][value="disputed"]')).not_to_be_checked()
+    assert [checked.nth(i).get_attribute("value") for i in range(checked.count())] == as_rendered
+    assert labels_of("annotator1") == {sentences[0].pk: NOT_A_CLAIM}  # nothing undone yet
+    press(page, "u")  # now the last saved change
+    expect(page.locator("#progress")).to_contain_text(f"0 of {DEMO_TOTAL} labelled")
+    assert labels_of("annotator1") == {}
+
+
+def test_moving_on_from_an_unsent_comment_asks_first(browser_page, log_in):
+    page = browser_page
+    log_in("editor")
+    page.goto("/review/")
+    page.locator(".review-item").first.locator(".review-text a").click()
+    page.wait_for_load_state("load")
+    here = page.url
+    comment = page.locator("#send-back-form textarea")
+    comment.fill("Check the second clause again.")
+    comment.blur()
+    asked = []
+
+    def dismiss(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.keyboard.press("j")
+    expect(comment).to_have_value("Check the second clause again.")
+    assert asked == ["Your correction or comment is not saved. Leave it and go on?"]
+    assert page.url == here
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.keyboard.press("j")
+    page.wait_for_url(lambda url: url != here)
