@@ -7,6 +7,8 @@ from django.views.generic import RedirectView
 
 from claims import throttling, views_health
 
+handler500 = "claims.views_errors.server_error"
+
 admin.site.site_header = "claimdesk administration"
 admin.site.site_title = "claimdesk admin"
 

@@ -7,6 +7,7 @@ workstation, but fail in CI (the CI environment variable is set), where they mus
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,11 +101,18 @@ def demo(transactional_db, django_db_serialized_rollback) -> None:
 
 
 @pytest.fixture
-def browser_page(chromium, live_server, demo) -> Iterator:
+def expected_errors() -> list[str]:
+    """Console errors a test provokes on purpose (regular expressions); none by default."""
+    return []
+
+
+@pytest.fixture
+def browser_page(chromium, live_server, demo, expected_errors) -> Iterator:
     """A fresh page on the live server; fails the test if the page logged any error.
 
     Not called `page`: pytest-playwright, when installed, would parametrise tests using a
-    fixture of that name over its own browser options.
+    fixture of that name over its own browser options. A test that makes requests fail on
+    purpose lists the errors it expects in `expected_errors`.
     """
     context = chromium.new_context(base_url=live_server.url, viewport=VIEWPORT)
     context.set_default_timeout(5_000)
@@ -113,7 +121,9 @@ def browser_page(chromium, live_server, demo) -> Iterator:
 
     def on_console(message) -> None:
         # Failed loads (a 404 favicon, a 500 from htmx) are reported as console errors too.
-        if message.type == "error":
+        if message.type == "error" and not any(
+            re.search(pattern, message.text) for pattern in expected_errors
+        ):
             errors.append(f"console error: {message.text} at {message.location}")
 
     page.on("console", on_console)
