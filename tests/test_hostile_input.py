@@ -337,9 +337,10 @@ def test_no_input_makes_a_5xx(db, world, name, route):
                 # Refused before any parameter is read: make sure of it, once.
                 probe.send(method, path, dict.fromkeys(names, "²"))
                 continue
-            if not in_full:
+            if not in_full:  # views branch on the role, and on htmx
                 for value in QUICK:
                     probe.send(method, path, dict.fromkeys(names, value))
+                    probe.send(method, path, dict.fromkeys(names, value), htmx=True)
                 continue
             in_full = False
             for value in HOSTILE if deep else QUICK:
@@ -362,3 +363,96 @@ def test_no_input_makes_a_5xx(db, world, name, route):
                     probe.send(method, hostile_path, {}, htmx=not is_admin)
     if probe.failures:
         pytest.fail(f"{name}: 5xx answers\n{probe.report()}", pytrace=False)
+
+
+# --- the findings, one by one --------------------------------------------------------------
+
+
+def client_as(role: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=USERS[role]))
+    return client
+
+
+def test_nul_characters_are_refused_with_400(db, world):
+    editor = client_as("editor")
+    annotator = client_as("annotator")
+    accept = f"/review/{world['sentence_id']}/accept/"
+    answers = [
+        editor.get("/", {"q": "Kyiv\x00"}),
+        annotator.get("/sources/search/", {"source": "\x00"}),
+        editor.post(
+            accept, {"annotation": world["annotation_id"], "version": "1", "comment": "\x00"}
+        ),
+        editor.get("/review/", {"q\x00": "x"}),
+    ]
+    assert [a.status_code for a in answers] == [400, 400, 400, 400]
+    assert "NUL character" in answers[0].content.decode()
+    htmx = editor.get("/", {"q": "\x00"}, headers={"HX-Request": "true"})
+    assert htmx.status_code == 400
+    assert b'role="alert" data-error-message>' in htmx.content
+    assert b"<html" not in htmx.content
+
+
+def test_overlong_query_values_are_refused_with_400(db, world):
+    admin = client_as("admin")
+    assert admin.get("/", {"q": LONG}).status_code == 400
+    assert admin.get("/admin/claims/article/", {"q": LONG}).status_code == 400
+    assert admin.get("/", {"q": "x" * 4096}).status_code == 200
+
+
+@pytest.mark.parametrize("digits", ["²", "٣", "\uff11"])  # the last: a full-width 1
+def test_non_ascii_digits_are_no_ids(db, world, digits):
+    researcher = client_as("researcher")
+    annotator = client_as("annotator")
+    assert researcher.get("/export/", {"articles": digits}).status_code == 422
+    assert researcher.get("/export/download/", {"articles": digits}).status_code == 422
+    undo = annotator.post(
+        f"/articles/{world['article_id']}/undo/", {"s": digits}, headers={"HX-Request": "true"}
+    )
+    assert undo.status_code == 200  # "Nothing to undo", on the first sentence
+    assigned = client_as("editor").post(
+        "/assign/", {"articles": digits, "annotators": world["outsider_id"], "overlap": 1}
+    )
+    assert assigned.status_code == 200  # the form, with its error
+    assert assigned.context["form"].errors["articles"]
+
+
+@pytest.mark.parametrize("number", [str(2**63), str(2**64)])
+def test_ids_past_64_bits_are_not_found(db, world, number):
+    annotator = client_as("annotator")
+    article, sentence = world["article_id"], world["sentence_id"]
+    assert annotator.get(f"/articles/{number}/annotate/").status_code == 404
+    save = annotator.post(f"/articles/{article}/sentences/{number}/save/", {"is_claim": "no"})
+    assert save.status_code == 404
+    assert client_as("editor").get(f"/review/{number}/").status_code == 404
+    assigned = client_as("editor").post(
+        "/assign/", {"articles": number, "annotators": world["outsider_id"], "overlap": 1}
+    )
+    assert assigned.status_code == 200
+    assert assigned.context["form"].errors["articles"]
+    assert annotator.get(f"/articles/{article}/sentences/{sentence}/").status_code == 302
+
+
+def test_admin_export_with_a_malformed_filter_says_so(db, world):
+    admin = client_as("admin")
+    response = admin.get("/admin/claims/article/export/", {"no_such_field": "1"})
+    assert response.status_code == 302
+    assert response.url == "/admin/claims/article/export/"
+    (message,) = admin.get(response.url).context["messages"]
+    assert "not valid" in str(message)
+
+
+def test_admin_date_hierarchy_past_any_date_is_a_wrong_filter(db, world):
+    admin = client_as("admin")
+    response = admin.get("/admin/claims/article/", {"published_on__year": str(2**64)})
+    assert response.status_code == 302
+    assert response.url.endswith("?e=1")  # the admin's own answer to a wrong filter
+
+
+@pytest.mark.parametrize("object_id", ["²", "abc", "1.5"])
+def test_admin_history_of_a_malformed_id_is_not_found(db, world, object_id):
+    admin = client_as("admin")
+    assert admin.get(f"/admin/claims/source/{object_id}/history/").status_code == 404
+    assert admin.get(f"/admin/claims/source/{object_id}/history/1/").status_code == 404
+    assert admin.get(f"/admin/claims/source/{world['source_id']}/history/²/").status_code == 404
