@@ -7,6 +7,7 @@ links), with hostile parameter names (lookups through relations), and with hosti
 the path. A 4xx is a fine answer; a 5xx fails, and all of them are reported together.
 """
 
+import re
 from html.parser import HTMLParser
 from io import StringIO
 from urllib.parse import parse_qsl, quote
@@ -144,8 +145,6 @@ PART = r"<(?:(\w+):)?(\w+)>|\(\?P<(\w+)>[^)]*\)|\(\[\^/\]\+\)"
 
 def fill(route: str, values: dict, hostile: tuple[int, str] | None = None) -> tuple[str, int]:
     """The path of `route` with its parts from `values` (part `hostile[0]` replaced)."""
-    import re
-
     positional = iter(("object_id", "history_id"))
     count = 0
 
