@@ -3,10 +3,13 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin, ImportExportMixin
@@ -78,6 +81,48 @@ class ArticleForm(forms.ModelForm):
                     f"This text is already imported as article #{twin.pk} ({twin.title!r})."
                 )
         return cleaned
+
+
+class CheckedChangeList(ChangeList):
+    """A date-hierarchy year past what a date holds is a wrong filter, not an OverflowError."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except OverflowError as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class CheckedParametersMixin:
+    """Filters and ids from the address are checked as the changelist checks its own: the
+    export page (which filters like the changelist) and simple_history's pages answer a
+    malformed one with a message or a 404, not a 500."""
+
+    def get_changelist(self, request, **kwargs):
+        return CheckedChangeList
+
+    def export_action(self, request):
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            messages.error(request, "The filters in the address are not valid; choose again.")
+            return HttpResponseRedirect(request.path)
+
+    def history_view(self, request, object_id, extra_context=None):
+        _id_or_404(self.model, unquote(object_id))
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _id_or_404(self.model, unquote(object_id))
+        _id_or_404(self.model.history.model, version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def _id_or_404(model, value) -> None:
+    try:
+        model._meta.pk.to_python(value)
+    except ValidationError:
+        raise Http404(f"No {model._meta.verbose_name} with the id {value!r}.") from None
 
 
 class SizeLimitedImportForm(ImportForm):
@@ -163,7 +208,9 @@ class AllOrNothingImportMixin:
 
 
 @admin.register(Article)
-class ArticleAdmin(AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin):
+class ArticleAdmin(
+    CheckedParametersMixin, AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin
+):
     resource_classes = [ArticleResource]
     form = ArticleForm
     list_display = (
@@ -248,7 +295,9 @@ class SourceAdminForm(forms.ModelForm):
 
 
 @admin.register(Source)
-class SourceAdmin(AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin):
+class SourceAdmin(
+    CheckedParametersMixin, AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin
+):
     resource_classes = [SourceResource]
     form = SourceAdminForm
     list_display = ("name", "kind", "side", "status", "merged_into", "proposed_by", "alias_list")
@@ -290,7 +339,7 @@ class SourceAdmin(AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin
 
 
 @admin.register(SourceAlias)
-class SourceAliasAdmin(SimpleHistoryAdmin):
+class SourceAliasAdmin(CheckedParametersMixin, SimpleHistoryAdmin):
     """Aliases are edited on their source's page; here for their history (who, when)."""
 
     list_display = ("alias", "source")
@@ -300,7 +349,9 @@ class SourceAliasAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(VerificationStatus)
-class VerificationStatusAdmin(AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin):
+class VerificationStatusAdmin(
+    CheckedParametersMixin, AllOrNothingImportMixin, ImportExportMixin, SimpleHistoryAdmin
+):
     resource_classes = [VerificationStatusResource]
     list_display = ("label", "code", "key", "swatch", "order", "is_active")
     list_editable = ("order", "is_active")
@@ -316,7 +367,7 @@ class VerificationStatusAdmin(AllOrNothingImportMixin, ImportExportMixin, Simple
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(ExportMixin, admin.ModelAdmin):
+class AnnotationAdmin(CheckedParametersMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [AnnotationResource]
     """Read-only: labels change in the annotation workspace, where versions are checked."""
 
@@ -336,7 +387,7 @@ class AnnotationAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(SimpleHistoryAdmin):
+class AssignmentAdmin(CheckedParametersMixin, SimpleHistoryAdmin):
     list_display = ("article", "annotator", "assigned_by", "created_at", "completed_at")
     list_filter = ("annotator", "completed_at")
     search_fields = ("article__title", "annotator__username")
@@ -358,7 +409,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(GoldLabel)
-class GoldLabelAdmin(ExportMixin, SimpleHistoryAdmin, ReadOnlyAdmin):
+class GoldLabelAdmin(CheckedParametersMixin, ExportMixin, SimpleHistoryAdmin, ReadOnlyAdmin):
     resource_classes = [GoldLabelResource]
     list_display = ("sentence", "is_claim", "source", "status", "origin", "editor", "updated_at")
     list_filter = ("origin", "is_claim", "status", "editor")

@@ -101,9 +101,29 @@ class SourceProposalForm(forms.Form):
     side = forms.CharField(max_length=100, required=False)
 
 
+def is_id(value) -> bool:
+    """A database id as sent by a form: ASCII digits (not "²" or "٣") within 64 bits."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and 0 < int(text) < 2**63
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Ids must be positive 64-bit integers before they reach the database."""
+
+    def _check_values(self, value):
+        for item in value:
+            if not is_id(item):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": item},
+                )
+        return super()._check_values(value)
+
+
 class AssignForm(forms.Form):
-    articles = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
-    annotators = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
+    articles = IdMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
+    annotators = IdMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
     overlap = forms.IntegerField(min_value=1, max_value=10, initial=2)
 
     def __init__(self, *args, articles, annotators, **kwargs):
@@ -164,20 +184,6 @@ class SendBackForm(forms.Form):
     comment = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Ids must be positive 64-bit integers before they reach the database."""
-
-    def _check_values(self, value):
-        for item in value:
-            if not str(item).isdigit() or not 0 < int(item) < 2**63:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": item},
-                )
-        return super()._check_values(value)
-
-
 ARTICLE_CHOICES = 200
 
 
@@ -225,12 +231,10 @@ class ExportForm(forms.Form):
         # options would make the page slow; any article id still validates.
         data = self.data if self.is_bound else {}
         raw = data.getlist("articles") if hasattr(data, "getlist") else data.get("articles", [])
-        chosen = [int(v) for v in ([raw] if isinstance(raw, str) else raw) if str(v).isdigit()]
+        chosen = [int(v) for v in ([raw] if isinstance(raw, str) else raw) if is_id(v)]
         recent = Article.objects.order_by("-published_on", "-id").values_list("pk", flat=True)
         self.article_choices = (
-            Article.objects.filter(
-                Q(pk__in=recent[:ARTICLE_CHOICES]) | Q(pk__in=[v for v in chosen if v < 2**63])
-            )
+            Article.objects.filter(Q(pk__in=recent[:ARTICLE_CHOICES]) | Q(pk__in=chosen))
             .only("id", "title")
             .order_by("title")
         )

@@ -1,25 +1,44 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from claims import views, views_export, views_review
+
+
+class IdConverter:
+    """A database id: ASCII digits within a 64-bit integer. Larger numbers are no id (a 404),
+    rather than an overflow error from the database driver."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 0 < number < 2**63:
+            raise ValueError("not an id")
+        return number
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 app_name = "claims"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("articles/<int:article_id>/", views.article_detail, name="article_detail"),
-    path("articles/<int:article_id>/annotate/", views.annotate, name="annotate"),
-    path("articles/<int:article_id>/undo/", views.undo, name="undo"),
+    path("articles/<id:article_id>/", views.article_detail, name="article_detail"),
+    path("articles/<id:article_id>/annotate/", views.annotate, name="annotate"),
+    path("articles/<id:article_id>/undo/", views.undo, name="undo"),
     path(
-        "articles/<int:article_id>/sentences/<int:sentence_id>/",
+        "articles/<id:article_id>/sentences/<id:sentence_id>/",
         views.sentence_edit,
         name="sentence_edit",
     ),
     path(
-        "articles/<int:article_id>/sentences/<int:sentence_id>/save/",
+        "articles/<id:article_id>/sentences/<id:sentence_id>/save/",
         views.sentence_save,
         name="sentence_save",
     ),
     path(
-        "articles/<int:article_id>/sentences/<int:sentence_id>/propose-source/",
+        "articles/<id:article_id>/sentences/<id:sentence_id>/propose-source/",
         views.source_propose,
         name="source_propose",
     ),
@@ -30,11 +49,11 @@ urlpatterns = [
 urlpatterns += [
     path("review/", views_review.review_queue, name="review_queue"),
     path("review/bulk-accept/", views_review.review_bulk_accept, name="review_bulk_accept"),
-    path("review/<int:sentence_id>/", views_review.review_detail, name="review_detail"),
-    path("review/<int:sentence_id>/accept/", views_review.review_accept, name="review_accept"),
-    path("review/<int:sentence_id>/correct/", views_review.review_correct, name="review_correct"),
+    path("review/<id:sentence_id>/", views_review.review_detail, name="review_detail"),
+    path("review/<id:sentence_id>/accept/", views_review.review_accept, name="review_accept"),
+    path("review/<id:sentence_id>/correct/", views_review.review_correct, name="review_correct"),
     path(
-        "review/<int:sentence_id>/send-back/",
+        "review/<id:sentence_id>/send-back/",
         views_review.review_send_back,
         name="review_send_back",
     ),

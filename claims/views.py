@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from claims import selectors, services
-from claims.forms import AssignForm, LabelForm, SourceProposalForm
+from claims.forms import AssignForm, LabelForm, SourceProposalForm, is_id
 from claims.models import Article
 from claims.roles import ANNOTATOR, EDITOR, has_role, role_names, role_required
 
@@ -188,7 +188,7 @@ def _annotate_url(article: Article, sentence_id) -> str:
 
 
 def _sentence_or_first(request, article, sentence_id):
-    if sentence_id and sentence_id.isdigit():
+    if sentence_id and is_id(sentence_id):
         return selectors.sentence_for_edit(
             user=request.user, article=article, sentence_id=int(sentence_id)
         )

@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "claims.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # 400 for NUL characters and overlong query values, before any view (or the admin) reads them.
+    "claims.middleware.RefuseMalformedParametersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "claims.middleware.NoStoreForUsersMiddleware",
