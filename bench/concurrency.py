@@ -379,7 +379,6 @@ def child_save_cost(n: int) -> dict:
                 "is_claim": "yes" if claim else "no",
                 "status": "unverified" if claim else "",
                 "version": "0",
-                "gold_version": "0",
             },
             HTTP_HX_REQUEST="true",
         )
@@ -790,7 +789,7 @@ function request()
       else
         body = "is_claim=no&status=&source=&attribution_type=&note=&evidence_url="
       end
-      body = body .. "&span_start=&span_end=&version=0&gold_version=0"
+      body = body .. "&span_start=&span_end=&version=0"
       local path = "/articles/" .. m.u.article .. "/sentences/" .. sid .. "/save/"
       return wrk.format("POST", path, {
         ["Content-Type"] = "application/x-www-form-urlencoded",

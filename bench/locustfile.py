@@ -149,7 +149,6 @@ class Annotator(FastHttpUser):
             "note": "",
             "evidence_url": "",
             "version": "0",
-            "gold_version": "0",
         }
         with self.client.post(
             f"/articles/{self.account['article']}/sentences/{sentence_id}/save/",

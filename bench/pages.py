@@ -234,7 +234,6 @@ def child_run(args) -> dict:
             "source": "",
             "attribution_type": "paraphrase" if is_claim else "",
             "version": str(version),
-            "gold_version": "0",
         }
         url = f"/articles/{article_id}/sentences/{sentence_id}/save/"
         check(ann_client.post(url, data, headers=HX))

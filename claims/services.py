@@ -746,6 +746,14 @@ def source_merge(*, source: Source, into: Source) -> int:
     source_merge_check(source=source, into=into)
     with transaction.atomic():
         touched = set(Annotation.objects.filter(source=source).values_list("sentence", flat=True))
+        # The sentences' locks first, in id order, as every other writer of a sentence takes
+        # them (then its labels): a save racing the merge waits, and no lock cycle can form.
+        list(
+            Sentence.objects.select_for_update(of=("self",))
+            .filter(pk__in=touched)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         moved = Annotation.objects.filter(source=source).update(source=into)
         golds = list(GoldLabel.objects.filter(source=source))
         for gold in golds:

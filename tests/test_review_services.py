@@ -484,7 +484,7 @@ def _queue_sentence_ids(html: str) -> set[int]:
         "status=not a slug!",
         "status=%27%3B DROP TABLE claims_reviewitem;--",
         "q=" + "x" * 500,
-        "after=%00%01",
+        "after=%01%02",  # (NUL itself is refused with 400 by a middleware: test_hostile_input)
         "after=" + "9" * 200,
     ],
 )
