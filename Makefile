@@ -52,6 +52,8 @@ bench: $(VENV)/.installed
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/concurrency.py --profile --write
 	$(PY) bench/concurrency.py --tool locust --wait 2 --write
+	$(PY) bench/concurrency.py --db sqlite --users 10 --tool wrk --seconds 45 --write
+	$(PY) bench/concurrency.py --db sqlite --users 50 --tool wrk --seconds 45 --write
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -482,6 +482,10 @@ def fresh_db() -> None:
 
 def verify(acked: list[tuple[str, int]], in_flight_allowance: int = 0) -> dict:
     with db_connect(DB) as conn:
+        if DB_ENGINE == "sqlite":
+            # One snapshot for every count below (PostgreSQL reads in one transaction anyway):
+            # a save still in flight may commit between two statements otherwise.
+            conn.execute("BEGIN")
         rows = conn.execute(
             "SELECT u.username, a.sentence_id FROM claims_annotation a "
             "JOIN auth_user u ON u.id = a.annotator_id"
