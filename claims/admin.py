@@ -282,11 +282,7 @@ class SourceAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         into = cleaned.get("merged_into")
-        if (
-            self.instance.pk is not None
-            and into is not None
-            and "merged_into" in self.changed_data
-        ):
+        if into is not None and "merged_into" in self.changed_data:  # on add, too
             try:
                 services.source_merge_check(source=self.instance, into=into)
             except ValidationError as error:
@@ -325,7 +321,11 @@ class SourceAdmin(
         if change and into is not None and "merged_into" in form.changed_data:
             obj.merged_into = None
             obj.save()
-            moved = services.source_merge(source=obj, into=into)
+            try:
+                moved = services.source_merge(source=obj, into=into)
+            except ValidationError as error:  # a concurrent merge got there first
+                self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+                return
             self.message_user(request, f"Merged into {into.name}; {moved} label(s) re-pointed.")
         else:
             obj.save()

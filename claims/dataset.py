@@ -6,7 +6,11 @@ import tempfile
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.core.checks.security.base import SECRET_KEY_INSECURE_PREFIX
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count
 from django.utils import timezone
@@ -45,6 +49,15 @@ def pseudonym_key() -> str:
         SECRET_KEY_INSECURE_PREFIX
     ):
         raise PseudonymKeyMissing(PSEUDONYM_KEY_MISSING)
+    # A short or repetitive key can be found by trying keys on the small ids just as well: the
+    # rules of Django's check for SECRET_KEY (security.W009).
+    if len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        raise PseudonymKeyMissing(
+            f"The pseudonym key is weak (fewer than {SECRET_KEY_MIN_LENGTH} characters or "
+            f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} different ones): guessing it would re-identify "
+            "the annotators. Set CLAIMDESK_PSEUDONYM_KEY to a long random value, e.g. "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'."
+        )
     return key
 
 

@@ -23,25 +23,30 @@ logger = logging.getLogger("claims.database")
 UNAVAILABLE = {
     "read-only": (
         "The database is read-only",
-        "The database accepts no changes right now (it is read-only), so this was not saved: "
+        "The database accepts no changes right now (it is read-only), so {what}: "
         "tell your administrator, and try again once it is fixed.",
         60,
     ),
     "full": (
         "The database is full",
-        "The database has no space left, so this was not saved: "
+        "The database has no space left, so {what}: "
         "tell your administrator, and try again once it is fixed.",
         60,
     ),
     "busy": (
         "The database is busy",
-        "The database is busy with other changes, so this was not saved: "
-        "try again in a few seconds.",
+        "The database is busy with other changes, so {what}: try again in a few seconds.",
         5,
+    ),
+    "disk": (
+        "The database could not use its disk",
+        "The database could not read or write its file (a disk error, or a full disk), so "
+        "{what}: tell your administrator, and try again once it is fixed.",
+        60,
     ),
     "unreachable": (
         "The database cannot be reached",
-        "The database cannot be reached right now, so this was not done: "
+        "The database cannot be reached right now, so {what}: "
         "try again in a minute, and tell your administrator if it lasts.",
         30,
     ),
@@ -54,6 +59,7 @@ SQLITE_KINDS = (
     ("SQLITE_BUSY", "busy"),
     ("SQLITE_LOCKED", "busy"),
     ("SQLITE_CANTOPEN", "unreachable"),
+    ("SQLITE_IOERR", "disk"),
 )
 # PostgreSQL SQLSTATEs: read-only transaction (a standby, default_transaction_read_only),
 # insufficient resources (disk full, out of memory, too many connections), the server shutting
@@ -103,6 +109,14 @@ def database_unavailable_kind(error: BaseException | None) -> str | None:
 def database_unavailable_response(request, error: BaseException, kind: str) -> HttpResponse:
     """A 503 with Retry-After: the error page, or for htmx only the message fragment."""
     title, message, retry_after = UNAVAILABLE[kind]
+    # A GET changed nothing; a POST may have been cut short (or, when only the session could
+    # not be saved afterwards, have gone through: "may not").
+    what = (
+        "this page could not be shown"
+        if request.method in ("GET", "HEAD")
+        else "this may not have been saved"
+    )
+    message = message.format(what=what)
     logger.error(
         "Database unavailable (%s) on %s %s: %s",
         kind,
@@ -255,7 +269,7 @@ MAX_QUERY_VALUE = 4096
 class RefuseMalformedParametersMiddleware:
     """Answer 400 to parameters no field accepts, before any view reads them.
 
-    A NUL character (in the path, a parameter name or value, GET or POST) is never text a
+    A NUL character (in the path, a cookie, a parameter name or value, GET or POST) is never text a
     person typed; PostgreSQL refuses it in a query (psycopg raises ValueError) and SQLite
     stores it. An overlong query-string value is no search anyone typed either. Refused at the
     door with a message, rather than a 500 from whichever view reads the value first.
@@ -274,6 +288,8 @@ class RefuseMalformedParametersMiddleware:
     def problem(request) -> str:
         if "\x00" in request.path_info or holds_nul(request.GET):
             return "The address holds a NUL character, which no field accepts."
+        if any("\x00" in name or "\x00" in value for name, value in request.COOKIES.items()):
+            return "A cookie holds a NUL character: clear this site's cookies and log in again."
         if request.method == "POST" and holds_nul(request.POST):
             return "The form holds a NUL character, which no field accepts. Remove it and retry."
         if any(len(v) > MAX_QUERY_VALUE for _, values in request.GET.lists() for v in values):

@@ -275,7 +275,9 @@ def _source_named(name: str, candidates: QuerySet[Source]) -> Source | None:
     source = candidates.filter(name__iexact=name).first() or (
         candidates.filter(aliases__alias__iexact=name).first()
     )
-    while source is not None and source.merged_into_id is not None:
+    seen = set()
+    while source is not None and source.merged_into_id is not None and source.pk not in seen:
+        seen.add(source.pk)  # a loop of merges (never made by source_merge) must not hang us
         source = source.merged_into
     return source
 

@@ -481,19 +481,23 @@ class _Locked(NamedTuple):
 
 
 def _sentence_lock(sentence_id: int) -> _Locked:
-    """Lock the sentence row for the rest of the transaction, and read, under the lock, its
-    open send-back and the annotation its gold label accepted: one query.
+    """Lock the sentence row for the rest of the transaction, then read, under the lock, its
+    open send-back and the annotation its gold label accepted.
 
     Every write that changes a sentence's annotations, gold label, send-back or queue row takes
     this lock first, so those writes are serialized per sentence and each recomputes the queue
     row from committed data (PostgreSQL, READ COMMITTED: the statements after the lock see what
-    the previous holder committed). SQLite serializes all writes anyway; the path is the same.
+    the previous holder committed). The reads are a statement of their own: subqueries of the
+    locking statement would see its snapshot, taken before a waiting lock was granted.
+    SQLite serializes all writes anyway; the path is the same.
     """
+    locked = Sentence.objects.select_for_update(of=("self",)).filter(pk=sentence_id)
+    if not locked.values_list("pk", flat=True):
+        return _Locked(None, None)
     open_send_back = SendBack.objects.filter(sentence=OuterRef("pk"), resolved_at=None)
     accepted = GoldLabel.objects.filter(sentence=OuterRef("pk"))
     row = (
-        Sentence.objects.select_for_update(of=("self",))
-        .filter(pk=sentence_id)
+        Sentence.objects.filter(pk=sentence_id)
         .annotate(
             open_send_back=Subquery(open_send_back.values("pk")[:1]),
             accepted=Subquery(accepted.values("accepted_annotation")[:1]),
@@ -731,6 +735,23 @@ def source_approve(*, source: Source) -> Source:
     return source
 
 
+def _sentences_locked(annotations) -> list[int]:
+    """Lock the sentences of these annotations in id order, as every writer of a sentence
+    takes them (before its labels), and return their ids read again under the locks: a label
+    saved meanwhile is counted, and no lock cycle can form."""
+    while True:
+        wanted = sorted(set(annotations.values_list("sentence", flat=True)))
+        list(
+            Sentence.objects.select_for_update(of=("self",))
+            .filter(pk__in=wanted)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        now = sorted(set(annotations.values_list("sentence", flat=True)))
+        if set(now) <= set(wanted):
+            return now
+
+
 def source_merge_check(*, source: Source, into: Source) -> None:
     """Refuse a merge that would lose or loop: into itself, into a merged source, or again."""
     if source.pk == into.pk:
@@ -745,15 +766,17 @@ def source_merge(*, source: Source, into: Source) -> int:
     """Merge `source` into `into`: labels re-pointed, the old name and aliases kept as aliases."""
     source_merge_check(source=source, into=into)
     with transaction.atomic():
-        touched = set(Annotation.objects.filter(source=source).values_list("sentence", flat=True))
-        # The sentences' locks first, in id order, as every other writer of a sentence takes
-        # them (then its labels): a save racing the merge waits, and no lock cycle can form.
-        list(
-            Sentence.objects.select_for_update(of=("self",))
-            .filter(pk__in=touched)
+        # Both sources locked (in id order) and checked again as they are now: two opposite
+        # merges at once would otherwise make a loop, and a concurrent one merge a merged source.
+        fresh = {
+            s.pk: s
+            for s in Source.objects.select_for_update()
+            .filter(pk__in=[source.pk, into.pk])
             .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        }
+        source, into = fresh[source.pk], fresh[into.pk]
+        source_merge_check(source=source, into=into)
+        touched = _sentences_locked(Annotation.objects.filter(source=source))
         moved = Annotation.objects.filter(source=source).update(source=into)
         golds = list(GoldLabel.objects.filter(source=source))
         for gold in golds:
@@ -832,11 +855,16 @@ def review_item_refresh(*, sentence_id: int) -> None:
 
 
 class GoldConflict(Exception):
-    """Another editor adjudicated the sentence first; nothing was overwritten."""
+    """Another editor adjudicated the sentence first, or the label being accepted changed since
+    the editor saw it; nothing was overwritten."""
 
-    def __init__(self, current: GoldLabel | None):
-        self.current = current
-        super().__init__("Another editor adjudicated this sentence since you opened it.")
+    def __init__(self, current: GoldLabel | None, *, label_changed: bool = False):
+        self.current, self.label_changed = current, label_changed
+        super().__init__(
+            "The annotator changed this label since you opened it."
+            if label_changed
+            else "Another editor adjudicated this sentence since you opened it."
+        )
 
 
 GOLD_FIELDS = ("is_claim", "source_id", "attribution_type", "status_id", "span_start", "span_end")
@@ -881,17 +909,32 @@ def gold_label_set(
 
 
 def gold_label_accept(
-    *, annotation: Annotation, editor: User, expected_version: int, comment: str = ""
+    *,
+    annotation: Annotation,
+    editor: User,
+    expected_version: int,
+    comment: str = "",
+    expected_label_version: int | None = None,
 ) -> GoldLabel:
-    """Make one annotator's label the gold label."""
-    return gold_label_set(
-        sentence=annotation.sentence,
-        editor=editor,
-        label=label_snapshot(annotation),
-        expected_version=expected_version,
-        accepted=annotation,
-        comment=comment,
-    )
+    """Make one annotator's label the gold label: the label as it is under the sentence's lock,
+    and, given `expected_label_version`, only if it is still the version the editor saw."""
+    with transaction.atomic():
+        _sentence_lock(annotation.sentence_id)
+        current = Annotation.objects.filter(pk=annotation.pk).first()
+        changed = expected_label_version is not None and (
+            current is None or current.version != expected_label_version
+        )
+        if current is None or changed:
+            gold = GoldLabel.objects.filter(sentence_id=annotation.sentence_id).first()
+            raise GoldConflict(gold, label_changed=True)
+        return gold_label_set(
+            sentence=annotation.sentence,
+            editor=editor,
+            label=label_snapshot(current),
+            expected_version=expected_version,
+            accepted=current,
+            comment=comment,
+        )
 
 
 def sentence_send_back(*, sentence: Sentence, editor: User, comment: str) -> SendBack:

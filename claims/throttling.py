@@ -31,20 +31,51 @@ def client_ip(request) -> str | None:
     """The client's address: REMOTE_ADDR, or with N trusted proxies in front, the N-th
     X-Forwarded-For entry from the right (the one the outermost trusted proxy appended).
 
-    Entries further left are written by the client and never trusted."""
+    Entries further left are written by the client and never trusted. With TRUSTED_PROXIES set,
+    the header counts only on requests that come from one of those networks (so that a client
+    reaching the app servers directly cannot choose its address). A port after the address is
+    dropped; an IPv6 client counts as its /64, which one host can rotate through at will.
+    """
     remote = request.META.get("REMOTE_ADDR")
     count = settings.CLAIMDESK_TRUSTED_PROXY_COUNT
-    if count <= 0:
-        return remote
+    if count <= 0 or not _from_trusted_proxy(remote):
+        return _grouped(remote)
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < count:
-        return remote  # reached without the proxy (or it did not set the header)
-    candidate = forwarded[-count]
+        return _grouped(remote)  # reached without the proxy (or it did not set the header)
+    return _grouped(_without_port(forwarded[-count])) or _grouped(remote)
+
+
+def _from_trusted_proxy(remote: str | None) -> bool:
+    networks = settings.CLAIMDESK_TRUSTED_PROXIES
+    if not networks:
+        return True  # the documented setup: the app servers are reachable only by the proxy
     try:
-        return str(ipaddress.ip_address(candidate))
+        address = ipaddress.ip_address(remote or "")
     except ValueError:
-        return remote
+        return False
+    return any(address in ipaddress.ip_network(net, strict=False) for net in networks)
+
+
+def _without_port(entry: str) -> str:
+    if entry.startswith("["):  # [2001:db8::1]:443
+        return entry[1 : entry.find("]")] if "]" in entry else entry
+    if entry.count(":") == 1:  # 203.0.113.7:51234
+        return entry.split(":")[0]
+    return entry
+
+
+def _grouped(value: str | None) -> str | None:
+    try:
+        address = ipaddress.ip_address(value or "")
+    except ValueError:
+        return None
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
 
 
 class ThrottlingHandler(AxesDatabaseHandler):

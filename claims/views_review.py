@@ -59,6 +59,7 @@ def review_accept(request, sentence_id: int):
             editor=request.user,
             expected_version=_int(request.POST.get("version")),
             comment=request.POST.get("comment", ""),
+            expected_label_version=_optional_int(request.POST.get("label_version")),
         )
     except services.GoldConflict as conflict:
         return _conflict(request, sentence, conflict)
@@ -144,6 +145,11 @@ def quality_dashboard(request):
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _optional_int(value) -> int | None:
+    """A version the form may leave out (older pages): None, else as `_int` reads it."""
+    return None if value is None else _int(value)
 
 
 def _int(value) -> int:

@@ -252,6 +252,9 @@ if env_bool("BEHIND_TLS_PROXY"):
 CLAIMDESK_TRUSTED_PROXY_COUNT = int(
     os.environ.get("TRUSTED_PROXY_COUNT", "1" if env_bool("BEHIND_TLS_PROXY") else "0")
 )
+# Networks the proxies send from (comma-separated, e.g. 10.0.0.0/8): X-Forwarded-For is read
+# only on their requests. Empty: every request is taken to come through the proxy.
+CLAIMDESK_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # The load balancer probes the app servers over plain HTTP (docs/deploy.md).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

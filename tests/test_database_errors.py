@@ -271,3 +271,14 @@ def test_real_postgres_outages_are_recognised():
         psycopg.errors.DeadlockDetected,
     ):
         assert database_unavailable_kind(as_django_error(bug("bug"))) is None, bug
+
+
+def test_a_disk_io_error_is_an_outage_and_a_read_says_it_was_not_shown(rf):
+    from claims.middleware import database_unavailable_response
+
+    error = as_django_error(sqlite_error("disk I/O error", "SQLITE_IOERR_WRITE"))
+    assert database_unavailable_kind(error) == "disk"
+    shown = database_unavailable_response(rf.get("/"), error, "disk").content.decode()
+    saved = database_unavailable_response(rf.post("/"), error, "disk").content.decode()
+    assert "could not be shown" in shown and "not have been saved" not in shown
+    assert "may not have been saved" in saved

@@ -494,11 +494,11 @@ def test_renaming_a_user_keeps_the_pseudonym(res_client, data):
 
 
 def test_pseudonyms_rotate_with_the_pseudonym_key(res_client, data):
-    with override_settings(CLAIMDESK_PSEUDONYM_KEY="first-key"):
+    with override_settings(CLAIMDESK_PSEUDONYM_KEY="first-key-" + "0123456789abcdef" * 4):
         first = rows_of(res_client, "jsonl", level="annotations")
         first_again = rows_of(res_client, "jsonl", level="annotations")
         first_gold = rows_of(res_client, "jsonl")
-    with override_settings(CLAIMDESK_PSEUDONYM_KEY="second-key"):
+    with override_settings(CLAIMDESK_PSEUDONYM_KEY="second-key-" + "0123456789abcdef" * 4):
         second = rows_of(res_client, "jsonl", level="annotations")
         second_gold = rows_of(res_client, "jsonl")
 

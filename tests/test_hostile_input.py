@@ -111,10 +111,6 @@ ADMIN_PARAMETERS = (
     "model_name",
     "field_name",
 )
-# Admin import findings owned by another change (issue 11 item 7): the lead deletes this set
-# once that change is merged. Entries: (URL name, method). The confirm step opens whatever
-# file name it is given (FileNotFoundError, IsADirectoryError: the traversal finding) and takes
-# `format` as a list index unchecked (ValueError on "²", IndexError on "99").
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 
 
@@ -150,7 +146,7 @@ def fill(route: str, values: dict, hostile: tuple[int, str] | None = None) -> tu
         name = name or next(positional)
         index, count = count, count + 1
         if hostile and hostile[0] == index:
-            if converter == "int" and not hostile[1].isdigit():
+            if converter == "id" and not (hostile[1].isascii() and hostile[1].isdigit()):
                 return "0"  # the converter would not match: nothing to try
             return hostile[1]
         return str(values.get(name, "1"))
@@ -401,6 +397,14 @@ def test_nul_characters_are_refused_with_400(db, world):
     assert htmx.status_code == 400
     assert b'role="alert" data-error-message>' in htmx.content
     assert b"<html" not in htmx.content
+
+
+def test_a_nul_character_in_a_cookie_is_refused_with_400(db, world, client):
+    """Django's cookie parser turns an escaped octal NUL into a real one; PostgreSQL refuses it
+    in the session lookup (a 500 before)."""
+    client.cookies["sessionid"] = "abcdefgh\x00ijkl"
+    for path in ("/", "/accounts/login/"):
+        assert client.get(path).status_code == 400
 
 
 def test_overlong_query_values_are_refused_with_400(db, world):

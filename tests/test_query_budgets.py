@@ -105,13 +105,15 @@ def test_article_list_queries_do_not_grow_with_the_articles(
 # user's assignment (one query for both); the active statuses (read once: the form validates
 # against them and the editor shows them); the service: SAVEPOINT, the sentence lock (SELECT …
 # FOR UPDATE), SELECT … FOR UPDATE of the label, INSERT or UPDATE, INSERT event, review-row
-# upsert, RELEASE; then the next sentence to edit (one query: the next one this user has not
+# upsert, RELEASE (and after the lock, the read of the open send-back and accepted annotation);
+# then the next sentence to edit (one query: the next one this user has not
 # labelled, so there is no label to read); progress. The saved label takes its source and
 # status from the form; the navigation's role flags are lazy (no groups query for partials):
-# 13. The sentence lock is one query more than before (issue 11, item 2: it serializes the
-# writers of a sentence so that the review queue row is computed from committed labels).
-SAVE_NEW_QUERIES = 13
-SAVE_UPDATE_QUERIES = 13
+# 14. The sentence lock and its read are two queries more than before (issue 11, item 2: they
+# serialize the writers of a sentence so that the review queue row is computed from committed
+# labels).
+SAVE_NEW_QUERIES = 14
+SAVE_UPDATE_QUERIES = 14
 
 
 def test_save_when_the_rest_is_labelled_reads_the_next_label_too(

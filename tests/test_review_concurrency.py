@@ -2,13 +2,15 @@
 (real PostgreSQL connections, one per thread), and bulk accept against a stale queue row."""
 
 import threading
+import time
 
 import pytest
-from django.db import connection, connections
+from django.core.exceptions import ValidationError
+from django.db import connection, connections, transaction
 from django.db.models import Min
 
 from claims import selectors, services
-from claims.models import Annotation, GoldLabel, ReviewItem, Sentence
+from claims.models import Annotation, GoldLabel, ReviewItem, SendBack, Sentence
 from claims.selectors import ReviewFilters
 from tests.conftest import make_user
 from tests.factories_workspace import (
@@ -181,3 +183,107 @@ def test_bulk_accept_rechecks_unanimity_from_the_annotations(editor):
     assert list(GoldLabel.objects.values_list("sentence_id", flat=True)) == [second.pk]
     row = ReviewItem.objects.get(sentence=first)
     assert (row.bucket, row.state) == (ReviewItem.Bucket.DISAGREEMENT, ReviewItem.State.OPEN)
+
+
+def holder_then_waiter(holder, waiter, *, hold: float = 1.0) -> list[BaseException]:
+    """Run `holder` (which keeps its transaction open for `hold` seconds) and, while it holds
+    its locks, `waiter`, each on a connection of its own; return what they raised."""
+    errors: list[BaseException] = []
+    started = threading.Event()
+
+    def run(job, wait_for_start: bool):
+        try:
+            if wait_for_start:
+                started.wait(10)
+            job(started)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, args=(holder, False)),
+        threading.Thread(target=run, args=(lambda _: (time.sleep(0.2), waiter()), True)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return errors
+
+
+@postgres_concurrency
+def test_two_editors_sending_back_at_once_make_one_send_back_and_no_error():
+    first, second = make_user("sb-ed1", "editor"), make_user("sb-ed2", "editor")
+    a, b = make_annotators("sb-a", "sb-b")
+    sentence = annotatable(make_article(2))[0]
+    save(sentence, a, claim_label())
+    save(sentence, b, no_claim_label())
+
+    def holder(started):
+        with transaction.atomic():
+            services.sentence_send_back(sentence=sentence, editor=first, comment="look again")
+            started.set()
+            time.sleep(1.0)
+
+    errors = holder_then_waiter(
+        holder,
+        lambda: services.sentence_send_back(sentence=sentence, editor=second, comment="me too"),
+    )
+
+    # The second editor is told (a form message), never an IntegrityError (a 500).
+    assert [type(e) for e in errors] == [ValidationError]
+    assert SendBack.objects.filter(sentence=sentence).count() == 1
+
+
+@postgres_concurrency
+def test_a_label_changed_while_an_editor_accepts_it_is_recorded_in_the_gold_history():
+    editor = make_user("acc-ed", "editor")
+    a, b = make_annotators("acc-a", "acc-b")
+    sentence = annotatable(make_article(2))[0]
+    accepted = save(sentence, a, claim_label())
+    save(sentence, b, claim_label())
+
+    def holder(started):
+        with transaction.atomic():
+            services.gold_label_accept(
+                annotation=accepted, editor=editor, expected_version=0, expected_label_version=1
+            )
+            started.set()
+            time.sleep(1.0)
+
+    errors = holder_then_waiter(
+        holder, lambda: save(Sentence.objects.get(pk=sentence.pk), a, no_claim_label(), 1)
+    )
+
+    assert errors == []
+    gold = GoldLabel.objects.get(sentence=sentence)
+    assert gold.is_claim  # the accepted label as the editor saw it
+    reasons = list(gold.history.values_list("history_change_reason", flat=True))
+    assert any(reason and "after acceptance" in reason for reason in reasons), reasons
+
+
+@postgres_concurrency
+def test_an_accept_waiting_for_a_save_of_that_label_is_refused_not_applied_stale():
+    editor = make_user("acc2-ed", "editor")
+    a, b = make_annotators("acc2-a", "acc2-b")
+    sentence = annotatable(make_article(2))[0]
+    shown = save(sentence, a, claim_label())  # the editor's page shows version 1
+    save(sentence, b, claim_label())
+
+    def holder(started):
+        with transaction.atomic():
+            save(Sentence.objects.get(pk=sentence.pk), a, no_claim_label(), 1)
+            started.set()
+            time.sleep(1.0)
+
+    def accept():
+        services.gold_label_accept(
+            annotation=shown, editor=editor, expected_version=0, expected_label_version=1
+        )
+
+    errors = holder_then_waiter(holder, accept)
+
+    assert len(errors) == 1 and isinstance(errors[0], services.GoldConflict)
+    assert errors[0].label_changed
+    assert not GoldLabel.objects.filter(sentence=sentence).exists()

@@ -307,10 +307,24 @@ def test_a_pseudonym_key_of_its_own_makes_exports_work_in_development(
     from tests.factories_export import build_dataset
 
     build_dataset()
-    settings.CLAIMDESK_PSEUDONYM_KEY = "a-secret-pseudonym-key-of-this-installation"
+    settings.CLAIMDESK_PSEUDONYM_KEY = "a-secret-pseudonym-key-of-this-installation-0123456789"
     output = tmp_path / "labels.csv"
     call_command("export_dataset", "--level", "annotations", "--output", str(output), verbosity=0)
     assert ",a-" in output.read_text()
+
+
+@pytest.mark.parametrize("key", ["newsroom", "ab" * 40])  # short; long but 2 characters
+def test_a_weak_pseudonym_key_is_refused(development_key_only, settings, tmp_path, key):
+    from tests.factories_export import build_dataset
+
+    build_dataset()
+    settings.CLAIMDESK_PSEUDONYM_KEY = key
+    output = tmp_path / "labels.csv"
+    with pytest.raises(CommandError, match="pseudonym key is weak"):
+        call_command(
+            "export_dataset", "--level", "annotations", "--output", str(output), verbosity=0
+        )
+    assert not output.exists()
 
 
 # --- nothing a logged-in user sees is cached -----------------------------------------------
@@ -523,6 +537,9 @@ def test_change_password_still_works_with_the_right_old_password(client, annotat
         (2, "198.51.100.9, 203.0.113.7, 10.0.0.3", "203.0.113.7"),
         (1, "", "10.0.0.2"),  # reached without the proxy
         (1, "not-an-address", "10.0.0.2"),
+        (1, "203.0.113.7:51234", "203.0.113.7"),  # a port is dropped, not the proxy taken
+        (1, "[2001:db8::1]:443", "2001:db8::"),
+        (1, "2001:db8::1:2:3:4", "2001:db8::"),  # IPv6 counts per /64: one host rotates in it
     ],
 )
 def test_client_ip_takes_the_trusted_proxys_entry(rf, settings, count, forwarded, expected):
@@ -531,3 +548,14 @@ def test_client_ip_takes_the_trusted_proxys_entry(rf, settings, count, forwarded
     settings.CLAIMDESK_TRUSTED_PROXY_COUNT = count
     request = rf.get("/", headers={"X-Forwarded-For": forwarded}, REMOTE_ADDR="10.0.0.2")
     assert client_ip(request) == expected
+
+
+def test_forwarded_for_counts_only_from_the_trusted_proxies(rf, settings):
+    from claims.throttling import client_ip
+
+    settings.CLAIMDESK_TRUSTED_PROXY_COUNT = 1
+    settings.CLAIMDESK_TRUSTED_PROXIES = ["10.0.0.0/24"]
+    header = {"X-Forwarded-For": "203.0.113.7"}
+    assert client_ip(rf.get("/", headers=header, REMOTE_ADDR="10.0.0.2")) == "203.0.113.7"
+    # straight to the app server: the client's own header is not believed
+    assert client_ip(rf.get("/", headers=header, REMOTE_ADDR="198.51.100.4")) == "198.51.100.4"

@@ -99,3 +99,40 @@ def test_simultaneous_proposals_of_one_name_make_one_source_all_can_use(count):
     assert set(source.proposers.all()) == set(users)
     for user in users:
         assert selectors.resolve_source_name("zebra brigade", user=user) == source
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)"
+)
+def test_opposite_merges_at_once_make_no_loop():
+    """A into B and B into A at the same instant: one merge wins, the other is refused with a
+    message. (Before the rows were locked, both went through: a loop that hung every lookup.)"""
+    a = Source.objects.create(name="Loop North", kind="media")
+    b = Source.objects.create(name="Loop South", kind="media")
+    barrier = threading.Barrier(2, timeout=10)
+    errors: list[BaseException] = []
+
+    def merge(source_id, into_id):
+        try:
+            source, into = Source.objects.get(pk=source_id), Source.objects.get(pk=into_id)
+            barrier.wait()  # both have read the sources and passed the first check
+            services.source_merge(source=source, into=into)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=merge, args=(a.pk, b.pk)),
+        threading.Thread(target=merge, args=(b.pk, a.pk)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    merged = dict(Source.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", "merged_into"))
+    assert sum(1 for into in merged.values() if into is not None) == 1
+    assert [type(error).__name__ for error in errors] == ["ValidationError"]
+    assert selectors.resolve_source_name("Loop North") is not None  # no hang, no loop

@@ -109,7 +109,6 @@ def _annotator(user, article, sentences, barrier, out):
                         "is_claim": "yes" if i % 2 else "no",
                         "status": "unverified" if i % 2 else "",
                         "version": "0",
-                        "gold_version": "0",
                     },
                     HTTP_HX_REQUEST="true",
                 )

@@ -264,7 +264,7 @@
 
   function restore(values, proposed) {
     const f = form();
-    const keep = ["csrfmiddlewaretoken", "version", "gold_version"];
+    const keep = ["csrfmiddlewaretoken", "version"];
     Array.from(f.elements).forEach((input) => {
       if (!input.name || keep.includes(input.name)) return;
       const wanted = values.getAll(input.name);
