@@ -306,4 +306,4 @@ def refusal(request, message: str) -> HttpResponse:
     if request.headers.get("HX-Request") == "true":
         fragment = '<div class="request-error" role="alert" data-error-message>{}</div>'
         return HttpResponse(fragment.format(escape(message)), status=400)
-    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    return HttpResponse(render_to_string("400.html", {"message": message}), status=400)

@@ -393,6 +393,7 @@ def test_nul_characters_are_refused_with_400(db, world):
     ]
     assert [a.status_code for a in answers] == [400, 400, 400, 400]
     assert "NUL character" in answers[0].content.decode()
+    assert "<html" in answers[0].content.decode()  # a page with a way back, not a bare line
     htmx = editor.get("/", {"q": "\x00"}, headers={"HX-Request": "true"})
     assert htmx.status_code == 400
     assert b'role="alert" data-error-message>' in htmx.content

@@ -67,6 +67,11 @@
     const xhr = detail.xhr;
     const status = xhr ? xhr.status : 0;
     const verb = ((detail.requestConfig && detail.requestConfig.verb) || "get").toLowerCase();
+    // A failed save stays what is shown and what r retries until it succeeds: a load that
+    // fails meanwhile (a search, say) must not hide that the label was not saved.
+    if (verb === "get" && failed && failed.verb !== "get" && failed.elt && failed.elt.isConnected) {
+      return;
+    }
     failed = { elt: detail.elt, verb, path: detail.requestConfig && detail.requestConfig.path,
       target: detail.target };
     if (!box) return;
@@ -131,7 +136,9 @@
     const detail = event.detail;
     if (!detail.successful) return;
     renewedOnce = false;
-    if (failed && (detail.elt === failed.elt || detail.target === failed.target)) clearFailure();
+    const verb = ((detail.requestConfig && detail.requestConfig.verb) || "get").toLowerCase();
+    if (!failed || (failed.verb !== "get" && verb === "get")) return; // a load is no retried save
+    if (detail.elt === failed.elt || detail.target === failed.target) clearFailure();
   });
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-retry]")) retry();
@@ -336,7 +343,15 @@
       pendingMove = null;
       if (editor().dataset.sentence !== id) document.querySelector("#s-" + id + " a.pos")?.click();
     }
-    while (held.length && !busy) handle(held.shift());
+    // An Enter held before any other key would save a sentence its annotator never saw (a
+    // double Enter): only keys typed for this sentence first make a held Enter count.
+    let looked = false;
+    while (held.length && !busy) {
+      const key = held.shift();
+      if (key.key === "Enter" && !looked) continue;
+      looked = true;
+      handle(key);
+    }
   });
   document.body.addEventListener("htmx:afterRequest", (event) => {
     const { successful, xhr, target } = event.detail;
@@ -386,7 +401,11 @@
     else if (/^[1-9]$/.test(key)) {
       check('input[name="is_claim"][value="yes"]');
       check('input[name="status"][data-key="' + key + '"]');
-    } else if (key === "s") document.getElementById("source-input")?.focus();
+    } else if (key === "s") {
+      const input = document.getElementById("source-input");
+      input?.focus();
+      input?.select(); // typing replaces the suggested source
+    }
     else if (key === "a") cycleAttribution();
     else if (key === "Enter" && form() && !target.closest("button, summary, a")) submit();
     else if (key === "u") document.getElementById("undo-form")?.requestSubmit();

@@ -313,3 +313,53 @@ def test_moving_on_from_an_unsent_comment_asks_first(browser_page, log_in):
     page.once("dialog", lambda dialog: dialog.accept())
     page.keyboard.press("j")
     page.wait_for_url(lambda url: url != here)
+
+
+def test_a_failed_load_does_not_hide_a_failed_save_and_r_retries_the_save(workspace):
+    page, sentences = workspace
+    page.route(SAVE, lambda route: route.abort())
+    press(page, "n", "Enter")
+    expect_not_saved(page, "could not be reached")
+
+    # A search fails too (focusing the source field loads its results): the box still says
+    # that the label was not saved.
+    searches = []
+    page.route(re.compile(r"/sources/search/"), lambda route: (searches.append(1), route.abort()))
+    press(page, "s")
+    while not searches:
+        page.wait_for_timeout(20)
+    page.wait_for_timeout(200)
+    expect(failure(page)).to_contain_text("Not saved.")
+    page.keyboard.press("Escape")
+
+    page.unroute(SAVE)
+    press(page, "r")
+    expect(page.locator("#progress")).to_contain_text(f"1 of {DEMO_TOTAL} labelled")
+    assert labels_of("annotator1") == {sentences[0].pk: NOT_A_CLAIM}
+
+
+def test_a_double_enter_does_not_save_the_next_sentence_unseen(workspace):
+    page, sentences = workspace
+    first, second = sentences[:2]
+    held = []
+    page.route(SAVE, lambda route: held.append(route))  # hold the first save in flight
+
+    press(page, "n", "Enter")
+    while not held:
+        page.wait_for_timeout(20)
+    page.keyboard.press("Enter")  # the second press of a double Enter
+    held[0].continue_()
+    page.unroute(SAVE)
+
+    expect(page.locator("#editor")).to_have_attribute("data-sentence", str(second.pk))
+    page.wait_for_timeout(500)
+    assert labels_of("annotator1") == {first.pk: NOT_A_CLAIM}
+
+
+def test_s_selects_the_suggested_source_so_typing_replaces_it(workspace):
+    page, _ = workspace
+    page.locator("#source-input").fill("Some suggested source")
+    page.locator("#source-input").blur()
+    press(page, "s")
+    page.keyboard.type("Kremlin")
+    expect(page.locator("#source-input")).to_have_value("Kremlin")
