@@ -164,21 +164,25 @@ def backwards(apps, schema_editor):
     Claim = apps.get_model("claims", "Claim")
     Event = apps.get_model("claims", "AnnotationEvent")
     Sentence = apps.get_model("claims", "Sentence")
-    starts = dict(Sentence.objects.values_list("id", "start"))
+    bounds = {pk: (start, end) for pk, start, end in Sentence.objects.values_list("id", "start", "end")}
     changed = []
     for event in Event.objects.iterator(chunk_size=BATCH):
-        event.before = _old_shape(event.before, starts[event.sentence_id])
-        event.after = _old_shape(event.after, starts[event.sentence_id])
+        event.before = _old_shape(event.before, bounds[event.sentence_id])
+        event.after = _old_shape(event.after, bounds[event.sentence_id])
         changed.append(event)
     Event.objects.bulk_update(changed, ["before", "after"], batch_size=BATCH)
     Claim.objects.all().delete()
 
 
-def _old_shape(label: dict | None, start: int) -> dict | None:
+def _old_shape(label: dict | None, sentence: tuple[int, int]) -> dict | None:
+    """The first claim in the old fields; a content over the whole sentence was no span."""
     if label is None or "claims" not in label:
         return label
     first = label["claims"][0] if label["claims"] else {}
     span = first.get("content_start"), first.get("content_end")
+    start = sentence[0]
+    if span == sentence:
+        span = None, None
     return {
         "is_claim": label["is_claim"],
         "source_id": first.get("source_id"),
