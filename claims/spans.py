@@ -156,3 +156,24 @@ def sentence_disagrees(labels: Iterable[Sequence[ClaimSpans]]) -> bool:
     """Whether any two of a sentence's labels disagree (every pair is compared: agreement
     within a tolerance is not transitive)."""
     return any(not labels_agree(a, b) for a, b in combinations(list(labels), 2))
+
+
+def claim_verdicts(labels: Sequence[Sequence[ClaimSpans]]) -> list[list[str]]:
+    """For the review page: each claim of each label compared with every other label —
+    "agrees" (a matched claim that agrees in every other label), "differs" (matched in every
+    other label, but not agreeing with one at least) or "alone" (some other label has no
+    claim matching it). With one label, every claim is "alone"."""
+    verdicts = [["agrees"] * len(label) for label in labels]
+    if len(labels) < 2:
+        return [["alone"] * len(label) for label in labels]
+    for i, a in enumerate(labels):
+        for j, b in enumerate(labels):
+            if i == j:
+                continue
+            matching = match_claims(a, b)
+            for x in matching.only_a:
+                verdicts[i][x] = "alone"
+            for x, y in matching.pairs:
+                if verdicts[i][x] == "agrees" and not claims_agree(a[x], b[y]):
+                    verdicts[i][x] = "differs"
+    return verdicts
