@@ -21,8 +21,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from claims import segmentation
+from claims import highlight, segmentation, spans
 from claims.models import (
+    Claim,
     Annotation,
     Article,
     Assignment,
@@ -406,8 +407,17 @@ def paragraph_of(sentence: Sentence) -> tuple[str, str, str]:
     return body[start : sentence.start], sentence.text, body[sentence.end : end]
 
 
+def _claims_prefetch() -> Prefetch:
+    return Prefetch(
+        "claims",
+        queryset=Claim.objects.select_related("source", "status").order_by("position"),
+        to_attr="claim_list",
+    )
+
+
 def review_detail(*, sentence_id: int) -> Sentence:
-    """A sentence for adjudication: article, suggestion, gold label, every annotator's label."""
+    """A sentence for adjudication: article, suggestion, gold label, every annotator's label,
+    each with its claims (`.claim_list`), and `.overlay`: the labels' spans over the text."""
     sentence = get_object_or_404(
         Sentence.objects.annotatable().select_related(
             "article",
@@ -421,12 +431,85 @@ def review_detail(*, sentence_id: int) -> Sentence:
         pk=sentence_id,
     )
     sentence.labels = list(
-        sentence.annotations.select_related("annotator", "source", "status").order_by(
-            "annotator__username"
-        )
+        sentence.annotations.select_related("annotator", "source", "status")
+        .prefetch_related(_claims_prefetch())
+        .order_by("annotator__username")
     )
+    gold = getattr(sentence, "gold", None)
+    if gold is not None:
+        gold.claim_list = list(
+            gold.claims.select_related("source", "status").order_by("position")
+        )
     sentence.paragraph = paragraph_of(sentence)
+    sentence.overlay = review_overlay(sentence, gold)
     return sentence
+
+
+@dataclass(frozen=True)
+class OverlayClaim:
+    claim: Claim
+    verdict: str  # "agrees", "differs", "alone" (claims.spans.claim_verdicts); "" for gold
+    content: str
+    cue: str
+    mention: str
+
+
+@dataclass(frozen=True)
+class OverlayRow:
+    who: str
+    label: object  # the Annotation or the GoldLabel
+    segments: list
+    claims: list[OverlayClaim]
+
+
+def review_overlay(sentence: Sentence, gold: GoldLabel | None) -> list[OverlayRow]:
+    """One row per annotator (and the gold label last): the text from the earliest to the
+    latest span of any label (at least the sentence), cut at every span edge, and the label's
+    claims with their texts and how they compare with the other annotators' claims."""
+    body = sentence.article.body
+    owners = [(label.annotator.username, label) for label in sentence.labels]
+    if gold is not None:
+        owners.append(("gold", gold))
+    edges = [
+        offset
+        for _, label in owners
+        for claim in label.claim_list
+        for role in highlight.ROLES
+        for offset in (getattr(claim, f"{role}_start"), getattr(claim, f"{role}_end"))
+        if offset is not None
+    ]
+    start = min([sentence.start, *edges])
+    end = max([sentence.end, *edges])
+    verdicts = spans.claim_verdicts(
+        [[spans.ClaimSpans.from_claim(c) for c in label.claim_list] for label in sentence.labels]
+    )
+    rows = []
+    for index, (who, label) in enumerate(owners):
+        marks = [
+            highlight.Span(
+                getattr(claim, f"{role}_start"), getattr(claim, f"{role}_end"), role, position
+            )
+            for position, claim in enumerate(label.claim_list, start=1)
+            for role in highlight.ROLES
+            if getattr(claim, f"{role}_start") is not None
+        ]
+        claims = [
+            OverlayClaim(
+                claim=claim,
+                verdict=verdicts[index][position] if index < len(verdicts) else "",
+                **{
+                    role: body[getattr(claim, f"{role}_start") : getattr(claim, f"{role}_end")]
+                    if getattr(claim, f"{role}_start") is not None
+                    else ""
+                    for role in highlight.ROLES
+                },
+            )
+            for position, claim in enumerate(label.claim_list)
+        ]
+        rows.append(
+            OverlayRow(who, label, highlight.segments(body[start:end], start, marks), claims)
+        )
+    return rows
 
 
 def review_neighbour(*, sentence: Sentence, filters: ReviewFilters) -> int | None:
