@@ -352,7 +352,7 @@ class Claim(models.Model):
     sentence's gold label. Its spans are character offsets into the article body (not the
     sentence), so a content span may run over several sentences (a quote ending in "he said")
     and a source mention may lie in an earlier sentence. The database keeps each span ordered
-    and inside the body (a trigger, see migration 0011), and a claim's status required.
+    and inside the body (a trigger, migration 0013), and a claim's status required.
     """
 
     AttributionType = AttributionType

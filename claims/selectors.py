@@ -492,17 +492,23 @@ def sentence_history(*, sentence: Sentence) -> list[HistoryEntry]:
     sources = dict(Source.objects.values_list("id", "name"))
     statuses_by_id = dict(VerificationStatus.objects.values_list("id", "label"))
 
+    def describe_claim(claim: dict) -> str:
+        parts = [statuses_by_id.get(claim.get("status_id"), "?")]
+        if claim.get("source_id"):
+            parts.append(sources.get(claim["source_id"], "?"))
+        if claim.get("attribution_type"):
+            parts.append(claim["attribution_type"].replace("_", " "))
+        return ", ".join(parts)
+
     def describe(label: dict | None) -> str:
         if not label:
             return "no label"
         if not label.get("is_claim"):
             return "not a claim"
-        parts = [statuses_by_id.get(label.get("status_id"), "?")]
-        if label.get("source_id"):
-            parts.append(sources.get(label["source_id"], "?"))
-        if label.get("attribution_type"):
-            parts.append(label["attribution_type"].replace("_", " "))
-        return "claim: " + ", ".join(parts)
+        claims = label.get("claims") or []
+        if len(claims) == 1:
+            return "claim: " + describe_claim(claims[0])
+        return f"{len(claims)} claims: " + "; ".join(map(describe_claim, claims))
 
     entries = [
         HistoryEntry(
@@ -514,10 +520,7 @@ def sentence_history(*, sentence: Sentence) -> list[HistoryEntry]:
         for event in sentence.events.select_related("actor")
     ]
     for record in GoldLabel.history.filter(sentence_id=sentence.pk).select_related("history_user"):
-        label = {
-            f: getattr(record, f)
-            for f in ("is_claim", "source_id", "status_id", "attribution_type")
-        }
+        label = {"is_claim": record.is_claim, "claims": record.claims_snapshot}
         entries.append(
             HistoryEntry(
                 at=record.history_date,
