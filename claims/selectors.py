@@ -23,10 +23,10 @@ from django.shortcuts import get_object_or_404
 
 from claims import highlight, segmentation, spans
 from claims.models import (
-    Claim,
     Annotation,
     Article,
     Assignment,
+    Claim,
     GoldLabel,
     ReviewItem,
     SendBack,
@@ -143,7 +143,7 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
     """All sentences in order, each with `.mine`: this user's label or None (never others')."""
     mine = Prefetch(
         "annotations",
-        queryset=Annotation.objects.filter(annotator=user).select_related("source", "status"),
+        queryset=Annotation.objects.filter(annotator=user).prefetch_related(_claims()),
         to_attr="my_annotations",
     )
     sentences = list(
@@ -159,7 +159,47 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
         gap = article.body[previous_end : sentence.start] if previous_end is not None else "\n"
         sentence.new_paragraph = "\n" in gap
         previous_end = sentence.end
+    attach_segments(sentences)
     return sentences
+
+
+def _claims() -> Prefetch:
+    """A label's claims in order, with their source and status (`label.claim_list`)."""
+    return Prefetch(
+        "claims",
+        queryset=Claim.objects.select_related("source", "status").order_by("position"),
+        to_attr="claim_list",
+    )
+
+
+def claims_of(label) -> list[Claim]:
+    """A label's claims in order: as prefetched (`claim_list`), else read."""
+    claims = getattr(label, "claim_list", None)
+    if claims is None:
+        claims = label.claim_list = list(
+            label.claims.select_related("source", "status").order_by("position")
+        )
+    return claims
+
+
+def attach_segments(sentences: list[Sentence]) -> None:
+    """Give each sentence `.segments`: its text cut at the spans of the user's claims (`.mine`)
+    of all these sentences that reach into it (a quote over two sentences, a mention in an
+    earlier one). A sentence's row then shows the pieces of every marked span it holds."""
+    spans = [
+        span
+        for sentence in sentences
+        if sentence.mine is not None
+        for claim in claims_of(sentence.mine)
+        for span in highlight.claim_spans(claim, owner=sentence.pk)
+    ]
+    spans.sort()
+    for sentence in sentences:
+        claims = claims_of(sentence.mine) if sentence.mine is not None else []
+        # the statuses of its claims, each once, for the row's chip
+        sentence.claim_statuses = list({c.status_id: c.status for c in claims}.values())
+        inside = [s for s in spans if s.start < sentence.end and s.end > sentence.start]
+        sentence.segments = highlight.segments(sentence.text, sentence.start, inside)
 
 
 # No gold label here: nothing the annotator is shown may depend on it (blind annotation).
@@ -193,7 +233,7 @@ def with_my_label(sentence: Sentence, *, user) -> Sentence:
     """Set `.mine` (the user's label, with source and status) and `.send_back` (if open)."""
     sentence.mine = (
         Annotation.objects.filter(sentence=sentence, annotator=user)
-        .select_related("source", "status")
+        .prefetch_related(_claims())
         .first()
     )
     review = getattr(sentence, "review", None)
@@ -437,9 +477,7 @@ def review_detail(*, sentence_id: int) -> Sentence:
     )
     gold = getattr(sentence, "gold", None)
     if gold is not None:
-        gold.claim_list = list(
-            gold.claims.select_related("source", "status").order_by("position")
-        )
+        gold.claim_list = list(gold.claims.select_related("source", "status").order_by("position"))
     sentence.paragraph = paragraph_of(sentence)
     sentence.overlay = review_overlay(sentence, gold)
     return sentence
