@@ -410,12 +410,30 @@ class ReviewFilterForm(forms.Form):
         return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
-class GoldForm(SingleClaimLabelForm):
-    """An editor's correction: the label fields plus a comment; version is the gold version."""
+class GoldForm(LabelForm):
+    """An editor's correction: the label with its claims, and a comment; version is the gold
+    version. (The label's own note and evidence URL are the annotators'; not posted here.)"""
 
     comment = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+def claim_initial(claim) -> dict:
+    """A stored claim as the initial values of a ClaimForm."""
+    return {
+        "content_start": claim.content_start,
+        "content_end": claim.content_end,
+        "cue_start": claim.cue_start,
+        "cue_end": claim.cue_end,
+        "mention_start": claim.mention_start,
+        "mention_end": claim.mention_end,
+        "source": claim.source.name if claim.source else "",
+        "attribution_type": claim.attribution_type,
+        "status": claim.status.code,
+        "note": claim.note,
+        "evidence_url": claim.evidence_url,
+    }
 
 
 class SendBackForm(forms.Form):

@@ -447,14 +447,6 @@ def paragraph_of(sentence: Sentence) -> tuple[str, str, str]:
     return body[start : sentence.start], sentence.text, body[sentence.end : end]
 
 
-def _claims_prefetch() -> Prefetch:
-    return Prefetch(
-        "claims",
-        queryset=Claim.objects.select_related("source", "status").order_by("position"),
-        to_attr="claim_list",
-    )
-
-
 def review_detail(*, sentence_id: int) -> Sentence:
     """A sentence for adjudication: article, suggestion, gold label, every annotator's label,
     each with its claims (`.claim_list`), and `.overlay`: the labels' spans over the text."""
@@ -472,7 +464,7 @@ def review_detail(*, sentence_id: int) -> Sentence:
     )
     sentence.labels = list(
         sentence.annotations.select_related("annotator", "source", "status")
-        .prefetch_related(_claims_prefetch())
+        .prefetch_related(_claims())
         .order_by("annotator__username")
     )
     gold = getattr(sentence, "gold", None)

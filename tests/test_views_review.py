@@ -26,7 +26,7 @@ from claims.models import (
     Source,
 )
 from tests.conftest import make_user
-from tests.factories_review import T0, accept_first, make_item
+from tests.factories_review import T0, accept_first, gold_post, make_item
 from tests.factories_workspace import (
     annotatable,
     assign,
@@ -130,7 +130,7 @@ def _pages(sentence_id: int) -> list[tuple[str, str]]:
 def _actions(sentence_id: int, annotation_id: int) -> list[tuple[str, str, dict]]:
     return [
         ("accept", action_url("accept", sentence_id), {"annotation": annotation_id, "version": 0}),
-        ("correct", action_url("correct", sentence_id), {**claim_post(), "comment": "x"}),
+        ("correct", action_url("correct", sentence_id), gold_post(Sentence(start=0, end=3))),
         ("send_back", action_url("send_back", sentence_id), {"comment": "look again"}),
         ("bulk_accept", reverse("claims:review_bulk_accept"), {}),
     ]
@@ -179,7 +179,7 @@ def test_editors_and_superusers_may_use_every_review_page(client, small, role):
         assert client.get(url).status_code == 200, url
     actions = [
         (action_url("send_back", sentence.pk), {"comment": "look again"}),
-        (action_url("correct", sentence.pk), {**claim_post(version=0), "comment": "x"}),
+        (action_url("correct", sentence.pk), gold_post(sentence)),
         (action_url("accept", sentence.pk), {"annotation": annotation.pk, "version": 1}),
         (reverse("claims:review_bulk_accept"), {}),
     ]
@@ -430,9 +430,7 @@ def test_correct_a_claim_without_status_is_422_with_a_message(client, demo):
     client.force_login(demo_user("editor"))
     sentence = _demo_disagreement(6)
 
-    response = client.post(
-        action_url("correct", sentence.pk), {**claim_post(status_code=""), "comment": "x"}
-    )
+    response = client.post(action_url("correct", sentence.pk), gold_post(sentence, status_code=""))
 
     assert response.status_code == 422
     assert "A claim needs a verification status" in text_of(response)
@@ -446,11 +444,12 @@ def test_correct_saves_the_editors_label(client, demo):
 
     response = client.post(
         action_url("correct", sentence.pk),
-        {
-            **claim_post(status_code="disputed"),
-            "source": "Russian officials",
-            "comment": "Authorities = Russian officials.",
-        },
+        gold_post(
+            sentence,
+            status_code="disputed",
+            source="Russian officials",
+            comment="Authorities = Russian officials.",
+        ),
     )
 
     assert response.status_code == 302
@@ -475,9 +474,7 @@ def test_a_stale_version_is_409_showing_the_other_editors_decision(client, demo)
     )
     client.force_login(demo_user("editor"))
 
-    response = client.post(
-        action_url("correct", sentence.pk), {**claim_post(version=0), "comment": "mine"}
-    )
+    response = client.post(action_url("correct", sentence.pk), gold_post(sentence, comment="mine"))
 
     assert response.status_code == 409
     alert = visible_text(
