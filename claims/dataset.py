@@ -111,14 +111,15 @@ def claim_review_chunks(filters: selectors.ExportFilters) -> Iterator[str]:
 def counts(filters: selectors.ExportFilters) -> dict:
     """Row counts for the dataset card: total, and per status, source and source kind."""
     rows, _ = selectors.export_queryset(filters)
-    prefix = "gold__" if filters.level == "gold" else ""
+    prefix = "gold__claims__" if filters.level == "gold" else "claims__"
 
     def per(path: str) -> dict:
+        # Grouped over the claims join, as the rows are: a label without claims counts as "—".
         grouped = rows.values(f"{prefix}{path}").annotate(n=Count("pk")).order_by()
         return {str(row[f"{prefix}{path}"] or "—"): row["n"] for row in grouped}
 
     return {
-        "rows": rows.count(),
+        "rows": selectors.export_count(filters=filters),
         "by_status": per("status__code"),
         "by_source": per("source__name"),
         "by_source_kind": per("source__kind"),

@@ -67,43 +67,64 @@ COLUMNS: tuple[Column, ...] = (
     Column("outlet", "string", "Publishing outlet.", "Reuters"),
     Column("url", "string", "Article URL.", "https://example.com/odesa"),
     Column("published_on", "date", "Article publication date (ISO 8601 date).", "2024-03-02"),
-    Column("sentence_id", "integer", "Sentence id in this installation.", "90211"),
-    Column("position", "integer", "Sentence position in the article, from 0.", "3"),
+    Column("sentence_id", "integer", "Id of the labelled sentence.", "90211"),
     Column(
-        "char_start", "integer", "Offset of the sentence's first character in the body.", "512"
+        "sentence_position", "integer", "The labelled sentence's position in the article.", "3"
     ),
-    Column("char_end", "integer", "Offset just past the sentence's last character.", "618"),
     Column(
-        "text",
+        "sentence_start",
+        "integer",
+        "Offset of the labelled sentence's first character in the body.",
+        "512",
+    ),
+    Column("sentence_end", "integer", "Offset just past the sentence's last character.", "546"),
+    Column(
+        "sentence_text",
         "string",
-        "Sentence text, exactly body[char_start:char_end].",
+        "The labelled sentence, exactly body[sentence_start:sentence_end].",
         "Officials said two ships were hit.",
     ),
     Column(
         "is_claim",
         "boolean",
-        "true/false: the sentence states a claim; empty if unlabelled.",
+        "true: the label holds claims (this row is one); false: not a claim; empty: unlabelled.",
         "true",
     ),
     Column(
-        "claim_span_start",
+        "claim_position",
         "integer",
-        "Claim span start in the sentence text; empty if no span.",
-        "18",
+        "The claim's place among its label's claims, from 0; empty if no claim.",
+        "0",
     ),
     Column(
-        "claim_span_end", "integer", "Claim span end (exclusive), relative to the sentence.", "74"
-    ),
-    Column(
-        "claim_span_text",
+        "content_sentence_ids",
         "string",
-        "Claim span text, text[claim_span_start:claim_span_end].",
+        "Ids of the sentences the content span touches, space-separated, in article order.",
+        "90211 90212",
+    ),
+    Column("content_start", "integer", "Content span start, an offset into the body.", "527"),
+    Column("content_end", "integer", "Content span end (exclusive), into the body.", "545"),
+    Column(
+        "content_text",
+        "string",
+        "What is claimed: body[content_start:content_end].",
         "two ships were hit",
     ),
+    Column("cue_start", "integer", "Cue span start in the body; empty if none.", "522"),
+    Column("cue_end", "integer", "Cue span end (exclusive); empty if none.", "526"),
+    Column("cue_text", "string", "The cue: body[cue_start:cue_end].", "said"),
+    Column(
+        "mention_start",
+        "integer",
+        "Source mention span start in the body (may be in an earlier sentence); empty if none.",
+        "512",
+    ),
+    Column("mention_end", "integer", "Source mention span end (exclusive).", "521"),
+    Column("mention_text", "string", "body[mention_start:mention_end].", "Officials"),
     Column(
         "source",
         "string",
-        "Canonical name of the claim's source; empty if none.",
+        "Canonical name of the claim's resolved source; empty if unattributed.",
         "Ministry of Defence of Russia",
     ),
     Column(
@@ -119,8 +140,15 @@ COLUMNS: tuple[Column, ...] = (
         "direct_quote, paraphrase, unnamed, none; empty if unset.",
         "paraphrase",
     ),
-    Column("status", "string", "Verification status code.", "unverified"),
-    Column("annotator", "string", "Annotator pseudonym; empty at gold level.", "a-3f9c0b12d4e5"),
+    Column("status", "string", "The claim's verification status code.", "unverified"),
+    Column("note", "string", "The claim's note.", "Checked the wire."),
+    Column("evidence_url", "string", "The claim's evidence URL.", "https://example.org/proof"),
+    Column(
+        "annotator",
+        "string",
+        'Annotator pseudonym; "gold" at gold level.',
+        "a-3f9c0b12d4e5",
+    ),
     Column(
         "annotated_at",
         "datetime",
@@ -151,12 +179,13 @@ TEXT_COLUMNS: frozenset[str] = frozenset(c.name for c in COLUMNS if c.type == "s
 
 LEVELS: Mapping[str, str] = {
     "gold": (
-        "One row per sentence; the label columns hold the gold label (empty when the sentence"
-        " has none); annotator and annotated_at are empty."
+        "One row per claim of a gold label, one row for a gold label that is not a claim, and"
+        " one row for a sentence with no gold label (label columns empty); annotator is"
+        ' "gold", annotated_at is empty.'
     ),
     "annotations": (
-        "One row per sentence and annotator; the label columns hold that annotator's label;"
-        " gold_origin, reviewed_by and reviewed_at are empty."
+        "One row per claim of each annotator's label, and one row for a label that is not a"
+        " claim; gold_origin, reviewed_by and reviewed_at are empty."
     ),
 }
 
@@ -372,7 +401,7 @@ def claim_review(
     review_url: str | None = None,
     publisher_url: str | None = None,
 ) -> dict[str, Any]:
-    """schema.org ClaimReview (JSON-LD) for one gold-level row that is a claim.
+    """schema.org ClaimReview (JSON-LD) for one gold-level row that is a claim (one per claim).
 
     ``row`` maps column names to values (a gold row as a dict). ``publisher`` names the
     organisation whose editors set the gold labels. ``status_label`` is the human label of
@@ -392,7 +421,7 @@ def claim_review(
     url = review_url or row.get("url")
     if not url:
         raise ValueError("ClaimReview needs a URL: pass review_url or a row with an article url")
-    claim_text = row.get("claim_span_text") or row.get("text") or ""
+    claim_text = row.get("content_text") or row.get("sentence_text") or ""
 
     claim: dict[str, Any] = {"@type": "Claim"}
     source = row.get("source")
