@@ -7,18 +7,22 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    StringAgg,
     Subquery,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Substr
 from django.shortcuts import get_object_or_404
 
 from claims import highlight, segmentation, spans
@@ -671,124 +675,198 @@ class ExportFilters:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
 
 
-# Columns in claims.exporting.COLUMNS order, as ORM paths for each level. None marks a column
-# filled in Python (pseudonyms, span text) or always empty at that level.
-_GOLD_PATHS = (
-    "article_id",
-    "article__external_id",
-    "article__title",
-    "article__outlet",
-    "article__url",
-    "article__published_on",
-    "id",
-    "position",
-    "start",
-    "end",
-    "text",
-    "gold__is_claim",
-    "gold__span_start",
-    "gold__span_end",
-    None,
-    "gold__source__name",
-    "gold__source__kind",
-    "gold__source__side",
-    "gold__attribution_type",
-    "gold__status__code",
-    None,
-    None,
-    "gold__origin",
-    "gold__editor_id",
-    "gold__updated_at",
+@dataclass(frozen=True)
+class _Paths:
+    """Where a row's parts are, from the export queryset's model, at one level."""
+
+    article: str  # prefix of the article's fields
+    sentence: str  # prefix of the labelled sentence's fields
+    label: str  # prefix of the label's fields (gold label or annotation)
+    claim: str  # prefix of the claim's fields (a LEFT JOIN: NULL for a label without claims)
+
+
+_GOLD = _Paths(article="article__", sentence="", label="gold__", claim="gold__claims__")
+_ANNOTATIONS = _Paths(
+    article="sentence__article__", sentence="sentence__", label="", claim="claims__"
 )
-_ANNOTATION_PATHS = (
-    "sentence__article_id",
-    "sentence__article__external_id",
-    "sentence__article__title",
-    "sentence__article__outlet",
-    "sentence__article__url",
-    "sentence__article__published_on",
-    "sentence_id",
-    "sentence__position",
-    "sentence__start",
-    "sentence__end",
-    "sentence__text",
-    "is_claim",
-    "span_start",
-    "span_end",
-    None,
-    "source__name",
-    "source__kind",
-    "source__side",
-    "attribution_type",
-    "status__code",
-    "annotator_id",
-    "updated_at",
-    None,
-    None,
-    None,
-)
+
+
+def _span_text(paths: _Paths, name: str):
+    """body[start:end] of one of the claim's spans, computed by the database (NULL: no span),
+    so that no article body crosses the wire once per row."""
+    start, end = F(f"{paths.claim}{name}_start"), F(f"{paths.claim}{name}_end")
+    return Substr(f"{paths.article}body", start + 1, end - start)
+
+
+def _content_sentence_ids(paths: _Paths):
+    """The ids of the sentences the content span touches, space-separated, in article order.
+
+    Almost always the labelled sentence itself, which costs nothing; a span beyond it (a
+    quote over several sentences) asks the sentence index of its article.
+    """
+    claim, sentence = paths.claim, paths.sentence
+    sentence_id = "id" if not sentence else f"{sentence}id"
+    overlapping = Sentence.objects.filter(
+        article_id=OuterRef(f"{sentence}article_id"),
+        start__lt=OuterRef(f"{claim}content_end"),
+        end__gt=OuterRef(f"{claim}content_start"),
+    )
+    # Ordered by position where the database can order an aggregate (PostgreSQL; SQLite from
+    # 3.44); older SQLite concatenates in the order it reads the (article, position) index.
+    ordered = connection.features.supports_aggregate_order_by_clause
+    ids = StringAgg(Cast("id", CharField()), Value(" "), order_by="position" if ordered else None)
+    return Case(
+        When(**{f"{claim}id__isnull": True}, then=Value(None)),
+        When(
+            **{
+                f"{claim}content_start__gte": F(f"{sentence}start"),
+                f"{claim}content_end__lte": F(f"{sentence}end"),
+            },
+            then=Cast(sentence_id, CharField()),
+        ),
+        default=Subquery(
+            overlapping.order_by().values("article_id").annotate(ids=ids).values("ids")[:1]
+        ),
+        output_field=CharField(),
+    )
+
+
+def _export_columns(gold: bool) -> list:
+    """The columns in claims.exporting.COLUMNS order, as ORM paths and expressions."""
+    p = _GOLD if gold else _ANNOTATIONS
+    a, s, label, c = p.article, p.sentence, p.label, p.claim
+    empty = Value(None, output_field=CharField())
+    return [
+        f"{s}article_id",
+        f"{a}external_id",
+        f"{a}title",
+        f"{a}outlet",
+        f"{a}url",
+        f"{a}published_on",
+        "id" if gold else "sentence_id",
+        f"{s}position",
+        f"{s}start",
+        f"{s}end",
+        f"{s}text",
+        f"{label}is_claim",
+        f"{c}position",
+        _content_sentence_ids(p),
+        f"{c}content_start",
+        f"{c}content_end",
+        _span_text(p, "content"),
+        f"{c}cue_start",
+        f"{c}cue_end",
+        _span_text(p, "cue"),
+        f"{c}mention_start",
+        f"{c}mention_end",
+        _span_text(p, "mention"),
+        f"{c}source__name",
+        f"{c}source__kind",
+        f"{c}source__side",
+        f"{c}attribution_type",
+        f"{c}status__code",
+        f"{c}note",
+        f"{c}evidence_url",
+        Value("gold", output_field=CharField()) if gold else "annotator_id",
+        empty if gold else "updated_at",
+        "gold__origin" if gold else empty,
+        "gold__editor_id" if gold else empty,
+        "gold__updated_at" if gold else empty,
+    ]
+
+
+# Where _export_values finds the user ids to pseudonymise (claims.exporting.COLUMNS order).
+_ANNOTATOR, _REVIEWED_BY = 30, 33
 
 
 def export_queryset(filters: ExportFilters):
+    """(queryset, columns): one row per claim, or per label without claims (and, at gold
+    level, per sentence without a gold label), in article, sentence, annotator and claim
+    order. The claim filters (sources, kinds, sides, statuses, claims_only) keep the rows of
+    the claims that pass them; they are applied in one filter() so that the columns read the
+    same claims join."""
     gold = filters.level == "gold"
+    p = _GOLD if gold else _ANNOTATIONS
     if gold:
         rows = Sentence.objects.annotatable()
-        article, label = "article__", "gold__"
-        order = ("article_id", "position")
+        order = ("article_id", "position", "gold__claims__position")
     else:
         rows = Annotation.objects.all()
-        article, label = "sentence__article__", ""
-        order = ("sentence__article_id", "sentence__position", "annotator_id")
-    conditions = {
-        f"{article}published_on__gte": filters.date_from,
-        f"{article}published_on__lte": filters.date_to,
-        f"{article}outlet__in": filters.outlets,
-        f"{article}id__in": filters.articles,
-        f"{label}source_id__in": filters.sources,
-        f"{label}source__kind__in": filters.source_kinds,
-        f"{label}source__side__in": filters.sides,
-        f"{label}status__code__in": filters.statuses,
+        order = ("sentence__article_id", "sentence__position", "annotator_id", "claims__position")
+    article_conditions = {
+        f"{p.article}published_on__gte": filters.date_from,
+        f"{p.article}published_on__lte": filters.date_to,
+        f"{p.article}outlet__in": filters.outlets,
+        f"{p.article}id__in": filters.articles,
     }
-    rows = rows.filter(**{k: v for k, v in conditions.items() if v not in (None, ())})
+    claim_conditions = {
+        f"{p.claim}source_id__in": filters.sources,
+        f"{p.claim}source__kind__in": filters.source_kinds,
+        f"{p.claim}source__side__in": filters.sides,
+        f"{p.claim}status__code__in": filters.statuses,
+    }
     if filters.claims_only:
-        rows = rows.filter(**{f"{label}is_claim": True})
+        claim_conditions[f"{p.claim}isnull"] = False
+    rows = rows.filter(**{k: v for k, v in article_conditions.items() if v not in (None, ())})
+    # One filter() call: the claims join it makes is the one the columns read.
+    rows = rows.filter(**{k: v for k, v in claim_conditions.items() if v not in (None, ())})
     if filters.reviewed_only:
         rows = (
             rows.filter(gold__isnull=False) if gold else rows.filter(sentence__gold__isnull=False)
         )
-    return rows.order_by(*order), (_GOLD_PATHS if gold else _ANNOTATION_PATHS)
+    return rows.order_by(*order), _export_columns(gold)
 
 
 def export_count(*, filters: ExportFilters) -> int:
     rows, _ = export_queryset(filters)
-    return rows.count()
+    claim = (_GOLD if filters.level == "gold" else _ANNOTATIONS).claim
+    # Counted over the claims join, as the rows are (a label with 3 claims is 3 rows).
+    return rows.values_list(f"{claim}id").count()
 
 
-def export_rows(*, filters: ExportFilters, pseudonymize, chunk_size: int = 5000):
+def export_snapshot():
+    """The context to read an export in: on PostgreSQL one transaction, so that a server-side
+    cursor needs no WITH HOLD (the first rows arrive at once, not after the whole result is
+    materialised) and every statement sees committed data of one moment per statement. SQLite
+    would block writers meanwhile, so there nothing."""
+    return transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
+
+
+def export_rows(*, filters: ExportFilters, pseudonymize, chunk_size: int = 5000, snapshot=True):
     """Rows in claims.exporting.COLUMNS order, streamed from a chunked cursor.
 
-    The database returns the columns already in order (empty ones as NULL), so each row only
-    gets its pseudonyms and claim-span text in Python.
+    The database returns the columns already in order (span texts cut out of the body by
+    the database, empty ones as NULL), so each row only gets its pseudonyms in Python.
+    ``snapshot=False``: the caller holds export_snapshot() around several streams.
     """
-    rows, paths = export_queryset(filters)
-    columns = [Value(None, output_field=CharField()) if p is None else p for p in paths]
-    # On PostgreSQL read inside one transaction: the server-side cursor then needs no WITH
-    # HOLD, so the first rows arrive at once (not after the whole result is materialised),
-    # and the export is one consistent snapshot. SQLite would block writers meanwhile.
-    snapshot = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
-    with snapshot:
-        yield from _export_values(
-            rows.values_list(*columns).iterator(chunk_size=chunk_size), pseudonymize
-        )
+    rows, columns = export_queryset(filters)
+    with export_snapshot() if snapshot else nullcontext():
+        values = rows.values_list(*columns).iterator(chunk_size=chunk_size)
+        yield from _export_values(values, pseudonymize, gold=filters.level == "gold")
 
 
-def _export_values(values_iterator, pseudonymize):
-    for values in values_iterator:
-        row = list(values)
-        if row[20] is not None:
-            row[20] = pseudonymize(row[20])  # annotator
-        if row[23] is not None:
-            row[23] = pseudonymize(row[23])  # reviewed_by
-        if row[12] is not None:
-            row[14] = row[10][row[12] : row[13]]  # the claim span's text
-        yield row
+def _export_values(values_iterator, pseudonymize, *, gold: bool):
+    if gold:
+        for values in values_iterator:
+            if values[_REVIEWED_BY] is None:
+                yield values
+            else:
+                row = list(values)
+                row[_REVIEWED_BY] = pseudonymize(row[_REVIEWED_BY])
+                yield row
+    else:
+        for values in values_iterator:
+            row = list(values)
+            row[_ANNOTATOR] = pseudonymize(row[_ANNOTATOR])
+            yield row
+
+
+def export_article_bodies(filters: ExportFilters, *, chunk_size: int = 200):
+    """(article id, body) of every article with rows in the export, in id order (the rows'
+    article order), streamed: for the brat files of the bundle."""
+    rows, _ = export_queryset(filters)
+    article_ids = rows.order_by().values(
+        "article_id" if filters.level == "gold" else "sentence__article_id"
+    )
+    articles = Article.objects.filter(pk__in=article_ids).order_by("pk")
+    return articles.values_list("pk", "body").iterator(chunk_size=chunk_size)
