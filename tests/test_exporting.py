@@ -558,3 +558,69 @@ def test_csv_lines_are_byte_for_byte_what_csv_writer_writes():
             cells.append(value)
         writer.writerow(cells)
     assert ours == buffer.getvalue()
+
+
+def test_bundle_members_follow_in_order_streamed_or_whole():
+    produced = []
+
+    def chunks():
+        for i in range(3):
+            produced.append(i)
+            yield f"line {i}\n"
+
+    def members():
+        yield "attributions.jsonl", chunks()
+        assert produced == [0, 1, 2]  # the previous member was written before this one is asked
+        yield "brat/annotation.conf", "[entities]\n"
+
+    md, card = make_card()
+    out = io.BytesIO()
+    write_bundle(
+        out,
+        data_name="data.csv",
+        data_chunks=csv_chunks([row()]),
+        card_md=md,
+        card_json=card,
+        taxonomy_csv="name\r\n",
+        members=members(),
+    )
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        assert archive.namelist() == [
+            "data.csv",
+            "README.md",
+            "card.json",
+            "taxonomy.csv",
+            "attributions.jsonl",
+            "brat/annotation.conf",
+        ]
+        assert archive.read("attributions.jsonl") == b"line 0\nline 1\nline 2\n"
+        assert archive.read("brat/annotation.conf") == b"[entities]\n"
+
+
+def test_attribution_record_from_a_row():
+    record = exporting.attribution_record(row(content_sentence_ids="91 92", note="n"))
+
+    assert record == {
+        "article_id": 7,
+        "sentence_id": 91,
+        "sentence_ids": [91, 92],
+        "annotator": "gold",
+        "claim_position": 0,
+        "source": {"start": 120, "end": 129, "text": "Officials"},
+        "cue": {"start": 130, "end": 134, "text": "said"},
+        "content": {"start": 135, "end": 153, "text": "two ships were hit"},
+        "resolved_source": {"name": "Ministry of Defence", "kind": "military", "side": "Russia"},
+        "attribution_type": "paraphrase",
+        "status": "unverified",
+        "note": "n",
+        "evidence_url": "",
+    }
+    not_a_claim = row(is_claim=False, claim_position=None, content_start=None, status=None)
+    assert exporting.attribution_record(not_a_claim) is None
+    lines = "".join(exporting.attributions_jsonl_chunks([row(), not_a_claim, row()])).split("\n")
+    assert len(lines) == 3 and lines[-1] == ""
+    unattributed = exporting.attribution_record(
+        row(source=None, cue_start=None, mention_start=None)
+    )
+    assert unattributed["resolved_source"] is None
+    assert unattributed["cue"] is None and unattributed["source"] is None
