@@ -171,6 +171,11 @@ def bundle_members(filters: selectors.ExportFilters, statuses: list[str]):
 def write_bundle(fileobj, filters: selectors.ExportFilters, *, fmt: str = "csv") -> None:
     """The ZIP bundle: data, dataset card (README.md + card.json), source taxonomy,
     attributions.jsonl, brat standoff (brat/), ClaimReview (gold level)."""
+    with selectors.bundle_snapshot():
+        _write_bundle(fileobj, filters, fmt)
+
+
+def _write_bundle(fileobj, filters: selectors.ExportFilters, fmt: str) -> None:
     statuses = list(VerificationStatus.objects.values("code", "label", "guideline", "order"))
     readme, card = exporting.dataset_card(
         filters=filters.as_dict(),

@@ -449,14 +449,14 @@ class ExportForm(forms.Form):
     FORMATS = [
         ("csv", "CSV (spreadsheets)"),
         ("jsonl", "JSONL (exact text, for code)"),
-        ("zip", "ZIP bundle: data, dataset card, taxonomy"),
+        ("zip", "ZIP bundle: data, dataset card, taxonomy, brat standoff, PARC-style JSONL"),
         ("claimreview", "ClaimReview JSON-LD (gold claims)"),
     ]
 
     level = forms.ChoiceField(
         choices=[
-            ("gold", "Gold labels: one row per sentence"),
-            ("annotations", "All annotations: one row per sentence and annotator"),
+            ("gold", "Gold labels: one row per gold claim (or sentence without claims)"),
+            ("annotations", "All annotations: one row per claim of each annotator's label"),
         ],
         initial="gold",
         required=False,

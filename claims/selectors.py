@@ -855,6 +855,23 @@ def export_snapshot():
         yield
 
 
+@contextmanager
+def bundle_snapshot():
+    """The context to read a whole bundle in: on PostgreSQL one REPEATABLE READ, read-only
+    transaction, so that its passes (data, attributions, brat, ClaimReview, counts) all see the
+    database of one moment; a label saved meanwhile is in none of them or in all. (Inside a
+    transaction already — the tests — the caller's stands.) SQLite: the passes are short
+    reads of a database that changes by whole transactions; nothing."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def export_rows(*, filters: ExportFilters, pseudonymize, chunk_size: int = 5000, snapshot=True):
     """Rows in claims.exporting.COLUMNS order, streamed from a chunked cursor.
 

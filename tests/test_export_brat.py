@@ -336,3 +336,20 @@ def test_gold_bundle_holds_claim_review_annotations_bundle_does_not(res_client, 
         'two ships were hit, "both badly"',
     ]
     assert "claimreview.jsonld" not in annotations.namelist()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_bundle_reads_one_snapshot_on_postgresql():
+    """Its passes (data, attributions, brat, ClaimReview) read the database of one moment."""
+    from django.db import connection
+
+    from claims import selectors
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite changes by whole transactions; no snapshot is taken there")
+    with selectors.bundle_snapshot(), connection.cursor() as cursor:
+        cursor.execute("SHOW transaction_isolation")
+        isolation = cursor.fetchone()[0]
+        cursor.execute("SHOW transaction_read_only")
+        read_only = cursor.fetchone()[0]
+    assert (isolation, read_only) == ("repeatable read", "on")
