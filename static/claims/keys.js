@@ -552,14 +552,11 @@
   }
 
   // Mark the selection (the word cursor's, or the mouse's) as a role of the current claim.
-  // The same selection again clears a cue or a mention.
   function assign(role) {
     const box = currentBox();
     const span = selectedSpan();
     if (!box || !span || box.classList.contains("deleted")) return;
-    const old = spanOf(box, role);
-    const same = old && old[0] === span[0] && old[1] === span[1];
-    setSpanOf(box, role, same && role !== "content" ? null : span);
+    setSpanOf(box, role, span);
     check('input[name="is_claim"][value="yes"]');
   }
 
