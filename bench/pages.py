@@ -227,13 +227,25 @@ def child_run(args) -> dict:
 
     services.annotation_save = counting_save
 
+    bounds = {
+        pk: (start, end)
+        for pk, start, end in Sentence.objects.filter(article__in=targets).values_list(
+            "pk", "start", "end"
+        )
+    }
+
     def post(article_id, sentence_id, is_claim, version):
+        # The annotate form: the label and one claim over the whole sentence (prefix "claims").
         data = {
             "is_claim": "yes" if is_claim else "no",
-            "status": "unverified" if is_claim else "",
-            "source": "",
-            "attribution_type": "paraphrase" if is_claim else "",
             "version": str(version),
+            "claims-TOTAL_FORMS": "1",
+            "claims-INITIAL_FORMS": "0",
+            "claims-0-content_start": str(bounds[sentence_id][0]),
+            "claims-0-content_end": str(bounds[sentence_id][1]),
+            "claims-0-status": "unverified" if is_claim else "",
+            "claims-0-source": "",
+            "claims-0-attribution_type": "paraphrase" if is_claim else "",
         }
         url = f"/articles/{article_id}/sentences/{sentence_id}/save/"
         check(ann_client.post(url, data, headers=HX))

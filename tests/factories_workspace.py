@@ -144,3 +144,25 @@ def label_post(
     for i, claim in enumerate(claims):
         data.update({f"claims-{i}-{k}": v for k, v in claim.items()})
     return {**data, **extra}
+
+
+def claim_fields_of(claim, **changes) -> dict:
+    """The annotate form's fields of a stored Claim (to post a label back as it is)."""
+
+    def pair(role):
+        start, end = getattr(claim, f"{role}_start"), getattr(claim, f"{role}_end")
+        return None if start is None else (start, end)
+
+    fields = {
+        "content": pair("content"),
+        "cue": pair("cue"),
+        "mention": pair("mention"),
+        "source": claim.source.name if claim.source else "",
+        "attribution_type": claim.attribution_type,
+        "status_code": claim.status.code,
+        "note": claim.note,
+        "evidence_url": claim.evidence_url,
+    }
+    fields.update(changes)
+    sentence = claim.annotation.sentence if claim.annotation_id else claim.gold.sentence
+    return claim_fields(sentence, **fields)
