@@ -723,12 +723,42 @@
   }
 
   // --- Live highlights -------------------------------------------------------------------
+  const savedSpans = {}; // sentence id -> [[role, start, end], ...] of labels saved here
+  let saving = null;
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const elt = event.detail.elt;
+    if (elt.id === "undo-form") Object.keys(savedSpans).forEach((k) => delete savedSpans[k]);
+    if (elt.id !== "label-form") return;
+    const notClaim = elt.querySelector('input[name="is_claim"][value="no"]')?.checked;
+    const spans = [];
+    if (!notClaim) {
+      boxes().filter((b) => !b.querySelector("[data-claim-delete]")?.checked).forEach((box) => {
+        ROLES.forEach((role) => {
+          const span = spanOf(box, role);
+          if (span) spans.push([role, span[0], span[1]]);
+        });
+      });
+    }
+    saving = { form: elt, sentence: editor().dataset.sentence, spans };
+  });
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    // The form has been swapped out by now: htmx tells its ancestor, with its request.
+    const config = event.detail.requestConfig;
+    if (!saving || !config || config.elt !== saving.form) return;
+    if (event.detail.successful && event.detail.xhr.status === 200) {
+      savedSpans[saving.sentence] = saving.spans;
+    }
+    saving = null;
+    paint();
+  });
+
   // The current claim's spans while it is edited, and the other claims' content, through the
   // CSS Custom Highlight API (no change to the text's DOM). The saved marks of the sentence
   // being edited step back meanwhile (.stale). Browsers without the API show the saved marks.
   function paint() {
     if (!window.CSS || !CSS.highlights || typeof Highlight === "undefined") return;
-    const groups = { "claim-content": [], "claim-cue": [], "claim-mention": [], "other-claim": [] };
+    const groups = { "claim-content": [], "claim-cue": [], "claim-mention": [], "other-claim": [],
+      "saved-content": [], "saved-cue": [], "saved-mention": [] };
     const f = form();
     const notClaim = f && f.classList.contains("not-claim");
     const current = currentBox();
@@ -742,6 +772,18 @@
         });
       });
     }
+    // Labels saved on this page whose spans reach into other rows: those rows were not
+    // rendered again, so their part is drawn here (a reload renders them as marks).
+    const id0 = editor()?.dataset.sentence;
+    Object.entries(savedSpans).forEach(([owner, spans]) => {
+      if (owner === id0) return;
+      const home = document.getElementById("s-" + owner);
+      spans.forEach(([role, start, end]) => {
+        rangesOf(start, end).forEach((range) => {
+          if (!home || !home.contains(range.startContainer)) groups["saved-" + role].push(range);
+        });
+      });
+    });
     Object.entries(groups).forEach(([name, ranges]) => CSS.highlights.set(name, new Highlight(...ranges)));
     const id = editor()?.dataset.sentence;
     document.querySelectorAll(".sentences mark[data-owner]").forEach((mark) => {

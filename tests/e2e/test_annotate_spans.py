@@ -123,6 +123,13 @@ def test_claims_marked_by_keyboard_are_saved_and_shown_after_a_reload(browser_pa
     page.keyboard.press("Enter")
     expect(editor).to_have_attribute("data-sentence", str(provided.pk))
     assert claims_of(ministry) == [(*content, *cue, *mention)]
+    # before any reload: the saved row shows its marks, the next row the content's rest
+    expect(page.locator(f"#s-{ministry.pk} .text mark.span-mention")).to_have_text(
+        "Russia's Defence Ministry"
+    )
+    page.wait_for_function("() => CSS.highlights.get('saved-content')?.size > 0")
+    rest = page.evaluate("() => [...CSS.highlights.get('saved-content')].map(String)")
+    assert rest == ["It provided no additional information"]
 
     # Two claims of the Kremlin's sentence, both said by "The Kremlin".
     for sentence in sentences[sentences.index(provided) + 1 : sentences.index(kremlin) + 1]:
