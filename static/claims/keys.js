@@ -199,6 +199,7 @@
 
   const workspace = document.querySelector(".workspace");
   if (!workspace) return;
+  document.documentElement.classList.add("js"); // shows the controls that need this module
 
   const editor = () => document.getElementById("editor");
   const form = () => document.getElementById("label-form");
