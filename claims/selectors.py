@@ -134,6 +134,12 @@ class Progress:
         return round(100 * self.done / self.total) if self.total else 100
 
 
+def progress_of(sentences: list[Sentence]) -> Progress:
+    """Progress from the workspace's sentences (each with `.mine`): no query of its own."""
+    annotatable = [s for s in sentences if s.is_annotatable]
+    return Progress(done=sum(s.mine is not None for s in annotatable), total=len(annotatable))
+
+
 def progress(*, user, article: Article) -> Progress:
     # distinct: the join to annotations must not count other annotators' labels.
     counts = Sentence.objects.filter(article=article, kind=Sentence.Kind.SENTENCE).aggregate(

@@ -225,7 +225,11 @@ def _editor_context(request, article, sentence, *, sentences=None, form=None, **
         "current": sentence,
         "form": form,
         "statuses": _statuses(request),
-        "progress": selectors.progress(user=request.user, article=article),
+        "progress": (
+            selectors.progress_of(sentences)
+            if sentences is not None
+            else selectors.progress(user=request.user, article=article)
+        ),
         "proposal": extra.pop("proposal", None) or SourceProposalForm(prefix="propose"),
         **extra,
     }

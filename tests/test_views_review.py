@@ -30,8 +30,10 @@ from tests.factories_review import T0, accept_first, gold_post, make_item
 from tests.factories_workspace import (
     annotatable,
     assign,
+    claim_fields_of,
     claim_label,
     claim_post,
+    label_post,
     make_annotators,
     make_article,
     no_claim_label,
@@ -548,7 +550,11 @@ def test_each_annotators_save_answers_the_send_back_for_them_only(client, demo):
 
     response = client.post(
         reverse("claims:sentence_save", args=[demo.pk, sentence.pk]),
-        {**claim_post(version=mine.version, status_code="disputed"), "source": mine.source.name},
+        label_post(
+            sentence,
+            [claim_fields_of(mine.claims.get(), status_code="disputed")],
+            version=mine.version,
+        ),
     )
 
     assert response.status_code == 302
@@ -564,14 +570,11 @@ def test_each_annotators_save_answers_the_send_back_for_them_only(client, demo):
     theirs = sentence.annotations.get(annotator=annotator3)
     client.post(  # annotator3 stands by their label
         reverse("claims:sentence_save", args=[demo.pk, sentence.pk]),
-        {
-            **claim_post(
-                version=theirs.version,
-                status_code=theirs.status.code,
-                attribution_type=theirs.attribution_type,
-            ),
-            "source": theirs.source.name,
-        },
+        label_post(
+            sentence,
+            [claim_fields_of(theirs.claims.get())],
+            version=theirs.version,
+        ),
     )
 
     assert SendBack.objects.get().resolved_at is not None

@@ -199,6 +199,7 @@
 
   const workspace = document.querySelector(".workspace");
   if (!workspace) return;
+  document.documentElement.classList.add("js"); // shows the controls that need this module
 
   const editor = () => document.getElementById("editor");
   const form = () => document.getElementById("label-form");
@@ -209,7 +210,8 @@
     rows().forEach((row) => row.classList.toggle("current", row.dataset.sentence === id));
     const current = id && document.getElementById("s-" + id);
     if (current) current.scrollIntoView({ block: "nearest", behavior: "smooth" });
-    syncClaimFields();
+    if (id !== cursorSentence) resetCursor(id);
+    refreshClaims();
   }
 
   function go(step) {
@@ -219,8 +221,8 @@
     if (target && target !== all[index]) target.querySelector("a.pos").click();
   }
 
-  function check(selector) {
-    const input = form() && form().querySelector(selector);
+  function check(selector, within) {
+    const input = (within || form()) && (within || form()).querySelector(selector);
     if (input) {
       input.checked = true;
       input.dispatchEvent(new Event("change", { bubbles: true }));
@@ -228,7 +230,7 @@
   }
 
   function cycleAttribution() {
-    const select = document.getElementById("attribution-select");
+    const select = currentBox()?.querySelector("[data-attribution-select]");
     if (select) select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
   }
 
@@ -238,6 +240,7 @@
     if (!f) return;
     const notClaim = f.querySelector('input[name="is_claim"][value="no"]');
     f.classList.toggle("not-claim", Boolean(notClaim && notClaim.checked));
+    paint();
   }
 
   function toggleShortcuts() {
@@ -269,8 +272,14 @@
     baseline = form() ? fields(form()) : null;
   }
 
-  function restore(values, proposed) {
+  // The form's values again, with as many claims as they hold (claims added since are
+  // dropped, claims added then are added back). A proposed source goes to the claim it was
+  // proposed for.
+  function restore(values, proposed, claimIndex) {
     const f = form();
+    const wanted = Number(values.get(PREFIX + "-TOTAL_FORMS") || boxes().length);
+    boxes().slice(wanted).forEach((box) => box.remove());
+    while (boxes().length < wanted && addClaim(true));
     const keep = ["csrfmiddlewaretoken", "version"];
     Array.from(f.elements).forEach((input) => {
       if (!input.name || keep.includes(input.name)) return;
@@ -278,10 +287,10 @@
       if (input.type === "radio" || input.type === "checkbox") input.checked = wanted.includes(input.value);
       else if (wanted.length) input.value = wanted[0];
     });
-    if (proposed) f.elements.source.value = proposed;
-    const start = f.elements.span_start.value;
-    if (start !== "") setSpan(Number(start), Number(f.elements.span_end.value));
-    syncClaimFields();
+    const box = boxes()[claimIndex] || currentBox();
+    if (box) setCurrent(box);
+    if (proposed && box) box.querySelector("[data-source-input]").value = proposed;
+    refreshClaims();
   }
 
   document.addEventListener("click", (event) => {
@@ -305,8 +314,7 @@
     if (event.target.id !== "undo-form" || !form() || fields(form()) === baseline) return;
     event.preventDefault();
     event.stopImmediatePropagation();
-    restore(new URLSearchParams(baseline), null);
-    if (form().elements.span_start.value === "") setSpan(null, null);
+    restore(new URLSearchParams(baseline), null, 0);
   }, true);
 
   // Keys pressed while a save or a move is in flight belong to the next sentence: hold them
@@ -322,6 +330,7 @@
         sentence: editor().dataset.sentence,
         values: new URLSearchParams(new FormData(form())),
         proposed: event.detail.elt.querySelector('[name="propose-name"]')?.value.trim(),
+        claim: boxes().indexOf(currentBox()),
       };
     }
   });
@@ -332,7 +341,7 @@
     const back = carry;
     carry = null;
     if (back && form() && editor().dataset.sentence === back.sentence) {
-      restore(back.values, event.detail.xhr.status < 300 ? back.proposed : null);
+      restore(back.values, event.detail.xhr.status < 300 ? back.proposed : null, back.claim);
     }
   });
   document.body.addEventListener("htmx:afterSettle", (event) => {
@@ -382,17 +391,20 @@
     if (typing(event.target)) return; // never steal keys while the user types
     if (busy) {
       if (SHORTCUTS.test(event.key)) {
-        held.push({ key: event.key, target: event.target });
+        held.push({ key: event.key, target: event.target, shift: event.shiftKey });
         event.preventDefault();
       }
       return;
     }
-    if (handle({ key: event.key, target: event.target })) event.preventDefault();
+    if (handle({ key: event.key, target: event.target, shift: event.shiftKey })) {
+      event.preventDefault();
+    }
   });
 
-  const SHORTCUTS = /^([jkcnsau?1-9]|Enter|ArrowUp|ArrowDown)$/;
+  const SHORTCUTS =
+    /^([jkcnsau?1-9xvmhlHLA+[\]]|Enter|ArrowUp|ArrowDown|ArrowLeft|ArrowRight|Delete|Backspace)$/;
 
-  function handle({ key, target }) {
+  function handle({ key, target, shift }) {
     let handled = true;
     if (key === "j" || key === "ArrowDown") go(1);
     else if (key === "k" || key === "ArrowUp") go(-1);
@@ -400,13 +412,26 @@
     else if (key === "n") check('input[name="is_claim"][value="no"]');
     else if (/^[1-9]$/.test(key)) {
       check('input[name="is_claim"][value="yes"]');
-      check('input[name="status"][data-key="' + key + '"]');
+      check('input[name$="-status"][data-key="' + key + '"]', currentBox());
     } else if (key === "s") {
-      const input = document.getElementById("source-input");
+      const input = currentBox()?.querySelector("[data-source-input]");
       input?.focus();
       input?.select(); // typing replaces the suggested source
     }
     else if (key === "a") cycleAttribution();
+    else if (key === "ArrowLeft" || key === "h") moveCursor(-1, shift);
+    else if (key === "ArrowRight" || key === "l") moveCursor(1, shift);
+    else if (key === "H") moveCursor(-1, true);
+    else if (key === "L") moveCursor(1, true);
+    else if (ROLE_KEYS[key]) assign(ROLE_KEYS[key]);
+    else if (key === "+" || key === "A") addClaim(false);
+    else if (key === "]") cycleClaims(1);
+    else if (key === "[") cycleClaims(-1);
+    else if (key === "Delete" || key === "Backspace") toggleDeleted(currentBox());
+    else if (key === "Escape") {
+      dropSelection();
+      handled = false; // Escape still closes the shortcut sheet
+    }
     else if (key === "Enter" && form() && !target.closest("button, summary, a")) submit();
     else if (key === "u") document.getElementById("undo-form")?.requestSubmit();
     else if (key === "?") toggleShortcuts();
@@ -418,12 +443,22 @@
   workspace.addEventListener("click", (event) => {
     const pick = event.target.closest("[data-source-pick]");
     if (pick) {
-      const input = document.getElementById("source-input");
+      const input = currentBox()?.querySelector("[data-source-input]");
+      if (!input) return;
       input.value = pick.dataset.sourcePick;
       input.focus();
       return;
     }
-    if (event.target.closest("[data-span-clear]")) return setSpan(null, null);
+    const box = event.target.closest("[data-claim-box]");
+    if (box && box !== currentBox()) setCurrent(box);
+    const clear = event.target.closest("[data-span-clear]");
+    if (clear && box) return setSpanOf(box, clear.dataset.spanClear, null);
+    const role = event.target.closest("[data-role]");
+    if (role && box) {
+      role.blur(); // Enter saves again, it does not press the button once more
+      return assign(role.dataset.role);
+    }
+    if (event.target.closest("[data-claim-add]")) return addClaim(false);
     if (event.target.closest("[data-shortcuts-toggle]")) return toggleShortcuts();
     const text = event.target.closest(".sentence.kind-sentence .text");
     if (text && String(window.getSelection()).length === 0) {
@@ -431,35 +466,339 @@
     }
   });
 
-  function setSpan(start, end) {
-    const f = form();
-    if (!f) return;
-    f.elements.span_start.value = start === null ? "" : start;
-    f.elements.span_end.value = end === null ? "" : end;
-    const label = f.querySelector("[data-span-label]");
-    const text = document.querySelector("[data-span-source]").textContent;
-    label.textContent = start === null
-      ? "Select words in the sentence above to mark the claim span (optional)."
-      : "Claim span: “" + text.slice(start, end) + "”";
+  // --- Claims and their spans ------------------------------------------------------------
+  // A label holds claims (the formset "claims"); one is current: the status keys, s, a and
+  // the role keys apply to it. Spans are offsets into the article body: each sentence row
+  // carries data-start / data-end, and its .text holds exactly body[start:end].
+  const PREFIX = "claims";
+  const ROLES = ["content", "cue", "mention"];
+  const ROLE_KEYS = { x: "content", v: "cue", m: "mention" };
+  const boxes = () => Array.from(form()?.querySelectorAll("[data-claim-box]") || []);
+  const currentBox = () => boxes().find((b) => b.classList.contains("current")) || boxes()[0];
+  const field = (box, name) => box.querySelector('[name="' + box.dataset.prefix + "-" + name + '"]');
+
+  function setCurrent(box) {
+    boxes().forEach((b) => b.classList.toggle("current", b === box));
+    paint();
   }
 
-  // Selecting words in the editor's copy of the sentence marks the claim span (offsets
-  // relative to the sentence text, which is what the server stores).
-  document.addEventListener("mouseup", () => {
-    const source = document.querySelector("[data-span-source]");
+  function cycleClaims(step) {
+    const all = boxes();
+    if (all.length < 2) return;
+    const next = all[(all.indexOf(currentBox()) + step + all.length) % all.length];
+    setCurrent(next);
+    next.scrollIntoView({ block: "nearest" });
+  }
+
+  function spanOf(box, role) {
+    const start = field(box, role + "_start")?.value;
+    const end = field(box, role + "_end")?.value;
+    return start && end ? [Number(start), Number(end)] : null;
+  }
+
+  function setSpanOf(box, role, span) {
+    field(box, role + "_start").value = span ? span[0] : "";
+    field(box, role + "_end").value = span ? span[1] : "";
+    showSpan(box, role);
+    paint();
+  }
+
+  function showSpan(box, role) {
+    const out = box.querySelector('[data-span-text="' + role + '"]');
+    const span = spanOf(box, role);
+    if (out) out.textContent = span ? bodyText(span[0], span[1]) || "—" : "—";
+  }
+
+  function toggleDeleted(box) {
+    const input = box && box.querySelector("[data-claim-delete]");
+    if (!input) return;
+    input.checked = !input.checked;
+    refreshClaims();
+  }
+
+  // A further claim, from the formset's empty form (<template id="claim-template">).
+  function addClaim(quiet) {
+    const f = form();
+    const template = document.getElementById("claim-template");
+    const total = f && f.querySelector('[name="' + PREFIX + '-TOTAL_FORMS"]');
+    const max = Number(f?.querySelector('[name="' + PREFIX + '-MAX_NUM_FORMS"]')?.value || 20);
+    if (!template || !total || Number(total.value) >= max) return false;
+    const index = Number(total.value);
+    const holder = document.createElement("template");
+    holder.innerHTML = template.innerHTML.replaceAll("__prefix__", String(index)).trim();
+    const box = holder.content.firstElementChild;
+    f.querySelector("[data-claims]").append(box);
+    total.value = index + 1;
+    if (window.htmx) window.htmx.process(box); // its source search
+    if (!quiet) {
+      check('input[name="is_claim"][value="yes"]');
+      setCurrent(box);
+      box.scrollIntoView({ block: "nearest" });
+    }
+    refreshClaims();
+    return true;
+  }
+
+  // Numbers, removed claims and span texts as the form holds them; then the highlights.
+  function refreshClaims() {
+    let number = 0;
+    boxes().forEach((box) => {
+      const deleted = Boolean(box.querySelector("[data-claim-delete]")?.checked);
+      box.classList.toggle("deleted", deleted);
+      const label = box.querySelector("[data-claim-number]");
+      if (label) label.textContent = deleted ? "(removed)" : String(++number);
+      ROLES.forEach((role) => showSpan(box, role));
+    });
+    syncClaimFields(); // and paint
+  }
+
+  // Mark the selection (the word cursor's, or the mouse's) as a role of the current claim.
+  function assign(role) {
+    const box = currentBox();
+    const span = selectedSpan();
+    if (!box || !span || box.classList.contains("deleted")) return;
+    setSpanOf(box, role, span);
+    check('input[name="is_claim"][value="yes"]');
+  }
+
+  // --- The text as body offsets ----------------------------------------------------------
+  function textRows() {
+    return rows().map((row) => {
+      const text = row.querySelector(".text");
+      return { row, text, start: Number(row.dataset.start), end: Number(row.dataset.end) };
+    }).filter((r) => r.text && !Number.isNaN(r.start));
+  }
+
+  function bodyText(start, end) {
+    return textRows()
+      .filter((r) => r.start < end && r.end > start)
+      .map((r) => r.text.textContent.slice(Math.max(start, r.start) - r.start, Math.min(end, r.end) - r.start))
+      .join(" ");
+  }
+
+  function charAt(offset) {
+    const r = textRows().find((x) => x.start <= offset && offset < x.end);
+    return r ? r.text.textContent.charAt(offset - r.start) : " ";
+  }
+
+  // The body offset of a DOM position: inside a row's text exactly; elsewhere in a row (its
+  // number, its chip) the row's start or end; between rows the start of the next row.
+  function offsetOf(node, offset) {
+    const all = textRows();
+    const point = document.createRange();
+    point.setStart(node, offset);
+    for (const r of all) {
+      if (r.text.contains(node)) {
+        const before = document.createRange();
+        before.selectNodeContents(r.text);
+        before.setEnd(node, offset);
+        return r.start + before.toString().length;
+      }
+      const whole = document.createRange();
+      whole.selectNodeContents(r.text);
+      if (point.compareBoundaryPoints(Range.START_TO_START, whole) <= 0) return r.start;
+      if (r.row.contains(node)) return r.end;
+    }
+    return all.length ? all[all.length - 1].end : 0;
+  }
+
+  // A DOM position for a body offset (`atEnd`: the end of a span, so a row's own end).
+  function positionOf(offset, atEnd) {
+    const r = textRows().find((x) => (atEnd ? x.start < offset && offset <= x.end : x.start <= offset && offset < x.end));
+    if (!r) return null;
+    let left = offset - r.start;
+    const walker = document.createTreeWalker(r.text, NodeFilter.SHOW_TEXT);
+    let node = walker.nextNode();
+    while (node) {
+      const length = node.textContent.length;
+      if (left < length || (atEnd && left === length)) return [node, left];
+      left -= length;
+      node = walker.nextNode();
+    }
+    return [r.text, r.text.childNodes.length];
+  }
+
+  // One range per row a span crosses (never over the numbers and chips between them).
+  function rangesOf(start, end) {
+    return textRows()
+      .filter((r) => r.start < end && r.end > start)
+      .map((r) => {
+        const from = positionOf(Math.max(start, r.start), false);
+        const to = positionOf(Math.min(end, r.end), true);
+        if (!from || !to) return null;
+        const range = document.createRange();
+        range.setStart(from[0], from[1]);
+        range.setEnd(to[0], to[1]);
+        return range;
+      })
+      .filter(Boolean);
+  }
+
+  // The selected text in the article as body offsets, without the spaces at its edges.
+  let lastSelection = null; // the mouse's last selection: a role button's click clears it
+  function selectedSpan() {
     const selection = window.getSelection();
-    if (!source || selection.isCollapsed || !source.contains(selection.anchorNode)) return;
+    const area = document.querySelector(".sentences");
+    let span = null;
+    if (selection && !selection.isCollapsed && area && selection.rangeCount) {
+      const range = selection.getRangeAt(0);
+      if (area.contains(range.commonAncestorContainer)) {
+        span = [offsetOf(range.startContainer, range.startOffset), offsetOf(range.endContainer, range.endOffset)];
+      }
+    }
+    if (!span) span = lastSelection;
+    if (!span) return null;
+    let [start, end] = span;
+    while (start < end && /\s/.test(charAt(start))) start++;
+    while (end > start && /\s/.test(charAt(end - 1))) end--;
+    return end > start ? [start, end] : null;
+  }
+  document.addEventListener("selectionchange", () => {
+    const selection = window.getSelection();
+    const area = document.querySelector(".sentences");
+    if (!selection || selection.isCollapsed || !area || !selection.rangeCount) return;
     const range = selection.getRangeAt(0);
-    const before = document.createRange();
-    before.selectNodeContents(source);
-    before.setEnd(range.startContainer, range.startOffset);
-    const start = before.toString().length;
-    const end = start + range.toString().length;
-    if (end > start) setSpan(start, end);
+    if (!area.contains(range.commonAncestorContainer)) return;
+    lastSelection = [offsetOf(range.startContainer, range.startOffset), offsetOf(range.endContainer, range.endOffset)];
   });
+
+  // --- The word cursor -------------------------------------------------------------------
+  // Words of the article's sentences (letters and digits, with inner apostrophes, hyphens,
+  // points and commas: "Russia's", "18-hour", "1,200"). The cursor starts on the first word of
+  // the current sentence and may move into the sentences around it; Shift extends the
+  // selection from where it started. The selection is the page's own, so it shows as one.
+  const WORD = /[\p{L}\p{N}]+(?:['’.,\-][\p{L}\p{N}]+)*/gu;
+  let cursor = null; // {anchor, focus}: indexes into words()
+  let cursorSentence = null;
+
+  function words() {
+    const list = [];
+    textRows().forEach((r) => {
+      for (const match of r.text.textContent.matchAll(WORD)) {
+        list.push({ start: r.start + match.index, end: r.start + match.index + match[0].length, row: r.row });
+      }
+    });
+    return list;
+  }
+
+  function resetCursor(id) {
+    cursorSentence = id;
+    cursor = null;
+    lastSelection = null;
+    dropSelection();
+  }
+
+  function dropSelection() {
+    cursor = null;
+    const selection = window.getSelection();
+    const area = document.querySelector(".sentences");
+    if (selection && selection.rangeCount && area && area.contains(selection.anchorNode)) {
+      selection.removeAllRanges();
+    }
+  }
+
+  function moveCursor(step, extend) {
+    const list = words();
+    if (!list.length) return;
+    if (!cursor) {
+      const id = editor()?.dataset.sentence;
+      let first = list.findIndex((w) => w.row.dataset.sentence === id);
+      if (first < 0) first = 0;
+      cursor = { anchor: first, focus: first };
+      if (!extend) return showCursor(list);
+    }
+    cursor.focus = Math.min(list.length - 1, Math.max(0, cursor.focus + step));
+    if (!extend) cursor.anchor = cursor.focus;
+    showCursor(list);
+  }
+
+  function showCursor(list) {
+    const a = list[Math.min(cursor.anchor, cursor.focus)];
+    const b = list[Math.max(cursor.anchor, cursor.focus)];
+    const from = positionOf(a.start, false);
+    const to = positionOf(b.end, true);
+    if (!from || !to) return;
+    window.getSelection().setBaseAndExtent(from[0], from[1], to[0], to[1]);
+    lastSelection = [a.start, b.end];
+    list[cursor.focus].row.scrollIntoView({ block: "nearest" });
+  }
+
+  // --- Live highlights -------------------------------------------------------------------
+  const savedSpans = {}; // sentence id -> [[role, start, end], ...] of labels saved here
+  let saving = null;
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const elt = event.detail.elt;
+    if (elt.id === "undo-form") Object.keys(savedSpans).forEach((k) => delete savedSpans[k]);
+    if (elt.id !== "label-form") return;
+    const notClaim = elt.querySelector('input[name="is_claim"][value="no"]')?.checked;
+    const spans = [];
+    if (!notClaim) {
+      boxes().filter((b) => !b.querySelector("[data-claim-delete]")?.checked).forEach((box) => {
+        ROLES.forEach((role) => {
+          const span = spanOf(box, role);
+          if (span) spans.push([role, span[0], span[1]]);
+        });
+      });
+    }
+    saving = { form: elt, sentence: editor().dataset.sentence, spans };
+  });
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    // The form has been swapped out by now: htmx tells its ancestor, with its request.
+    const config = event.detail.requestConfig;
+    if (!saving || !config || config.elt !== saving.form) return;
+    if (event.detail.successful && event.detail.xhr.status === 200) {
+      savedSpans[saving.sentence] = saving.spans;
+    }
+    saving = null;
+    paint();
+  });
+
+  // The current claim's spans while it is edited, and the other claims' content, through the
+  // CSS Custom Highlight API (no change to the text's DOM). The saved marks of the sentence
+  // being edited step back meanwhile (.stale). Browsers without the API show the saved marks.
+  function paint() {
+    if (!window.CSS || !CSS.highlights || typeof Highlight === "undefined") return;
+    const groups = { "claim-content": [], "claim-cue": [], "claim-mention": [], "other-claim": [],
+      "saved-content": [], "saved-cue": [], "saved-mention": [] };
+    const f = form();
+    const notClaim = f && f.classList.contains("not-claim");
+    const current = currentBox();
+    if (f && !notClaim) {
+      boxes().filter((b) => !b.classList.contains("deleted")).forEach((box) => {
+        ROLES.forEach((role) => {
+          const span = spanOf(box, role);
+          if (!span) return;
+          const name = box === current ? "claim-" + role : role === "content" ? "other-claim" : null;
+          if (name) groups[name].push(...rangesOf(span[0], span[1]));
+        });
+      });
+    }
+    // Labels saved on this page whose spans reach into other rows: those rows were not
+    // rendered again, so their part is drawn here (a reload renders them as marks).
+    const id0 = editor()?.dataset.sentence;
+    Object.entries(savedSpans).forEach(([owner, spans]) => {
+      if (owner === id0) return;
+      const home = document.getElementById("s-" + owner);
+      spans.forEach(([role, start, end]) => {
+        rangesOf(start, end).forEach((range) => {
+          if (!home || !home.contains(range.startContainer)) groups["saved-" + role].push(range);
+        });
+      });
+    });
+    Object.entries(groups).forEach(([name, ranges]) => CSS.highlights.set(name, new Highlight(...ranges)));
+    const id = editor()?.dataset.sentence;
+    document.querySelectorAll(".sentences mark[data-owner]").forEach((mark) => {
+      mark.classList.toggle("stale", Boolean(id && f && mark.dataset.owner.split(" ").includes(id)));
+    });
+  }
 
   document.addEventListener("change", (event) => {
     if (event.target.name === "is_claim") syncClaimFields();
+    if (event.target.matches("[data-claim-delete]")) refreshClaims();
+  });
+  document.addEventListener("focusin", (event) => {
+    const box = event.target.closest && event.target.closest("[data-claim-box]");
+    if (box && box !== currentBox()) setCurrent(box);
   });
   document.body.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target.id === "editor" || event.detail.elt.id === "editor") markCurrent();
