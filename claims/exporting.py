@@ -155,6 +155,19 @@ COLUMNS: tuple[Column, ...] = (
     Column("note", "string", "The claim's note.", "Checked the wire."),
     Column("evidence_url", "string", "The claim's evidence URL.", "https://example.org/proof"),
     Column(
+        "label_note",
+        "string",
+        "The note on the whole label: the annotator's note on the sentence; at gold level, the "
+        "editor's comment.",
+        "Two claims in one sentence.",
+    ),
+    Column(
+        "label_evidence_url",
+        "string",
+        "The evidence URL on the whole label (annotations level; empty at gold level).",
+        "https://example.org/statement",
+    ),
+    Column(
         "annotator",
         "string",
         'Annotator pseudonym; "gold" at gold level.',

@@ -788,6 +788,8 @@ def _export_columns(gold: bool) -> list:
         f"{c}status__code",
         f"{c}note",
         f"{c}evidence_url",
+        "gold__comment" if gold else "note",
+        empty if gold else "evidence_url",
         Value("gold", output_field=CharField()) if gold else "annotator_id",
         empty if gold else "updated_at",
         "gold__origin" if gold else empty,
@@ -797,7 +799,7 @@ def _export_columns(gold: bool) -> list:
 
 
 # Where _export_values finds the user ids to pseudonymise (claims.exporting.COLUMNS order).
-_ANNOTATOR, _REVIEWED_BY = 30, 33
+_ANNOTATOR, _REVIEWED_BY = 32, 35
 
 
 def export_queryset(filters: ExportFilters):

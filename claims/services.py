@@ -451,7 +451,9 @@ def claim_snapshot(claim: Claim) -> dict:
     return {field: getattr(claim, field) for field in CLAIM_FIELDS}
 
 
-def label_snapshot(annotation: Annotation | None, claims: Iterable[Claim] | None = None) -> dict:
+def label_snapshot(
+    annotation: Annotation | None, claims: Iterable[Claim] | None = None
+) -> dict | None:
     """The label as the services take it; `claims` when already read, else the annotation's
     (prefetched or read in one query)."""
     if annotation is None:

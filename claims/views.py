@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from claims import selectors, services
-from claims.forms import AssignForm, LabelForm, SourceProposalForm, is_id
+from claims.forms import AssignForm, LabelForm, SourceProposalForm, claim_initial, is_id
 from claims.models import Article
 from claims.roles import ANNOTATOR, EDITOR, has_role, role_names, role_required
 
@@ -282,22 +282,7 @@ def _label_initial(sentence) -> tuple[dict, list[dict]]:
         "evidence_url": mine.evidence_url,
         "version": mine.version,
     }
-    claims = [
-        {
-            "content_start": claim.content_start,
-            "content_end": claim.content_end,
-            "cue_start": claim.cue_start,
-            "cue_end": claim.cue_end,
-            "mention_start": claim.mention_start,
-            "mention_end": claim.mention_end,
-            "source": claim.source.name if claim.source else "",
-            "attribution_type": claim.attribution_type,
-            "status": claim.status.code,
-            "note": claim.note,
-            "evidence_url": claim.evidence_url,
-        }
-        for claim in selectors.claims_of(mine)
-    ]
+    claims = [claim_initial(claim) for claim in selectors.claims_of(mine)]
     # "not a claim": the suggested claim stands ready, should the annotator change their mind
     return initial, claims or [_suggested_claim(sentence)]
 

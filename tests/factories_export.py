@@ -514,6 +514,8 @@ def expected_rows(level: str) -> list[dict]:
                 sentence,
                 gold,
                 {
+                    "label_note": gold.comment if gold else None,
+                    "label_evidence_url": None,
                     "annotator": "gold",
                     "annotated_at": None,
                     "gold_origin": gold.origin if gold else None,
@@ -531,6 +533,8 @@ def expected_rows(level: str) -> list[dict]:
                 sentence,
                 annotation,
                 {
+                    "label_note": annotation.note,
+                    "label_evidence_url": annotation.evidence_url,
                     "annotator": annotation.annotator_id,
                     "annotated_at": annotation.updated_at,
                     "gold_origin": None,

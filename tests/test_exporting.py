@@ -65,6 +65,8 @@ def base() -> dict:
         "status": "unverified",
         "note": "",
         "evidence_url": "",
+        "label_note": "Settled by the wire copy.",
+        "label_evidence_url": "",
         "annotator": "gold",
         "annotated_at": None,
         "gold_origin": "accepted",
@@ -89,7 +91,7 @@ def read_jsonl(chunks) -> list[dict]:
 
 
 def test_columns_are_described_and_unique():
-    assert len(set(COLUMN_NAMES)) == len(COLUMNS) == 35
+    assert len(set(COLUMN_NAMES)) == len(COLUMNS) == 37
     assert COLUMN_NAMES[0] == "article_id" and COLUMN_NAMES[-1] == "reviewed_at"
     assert all(c.description and c.example for c in COLUMNS)
     assert {"title", "sentence_text", "content_text", "cue_text", "source", "url"} <= TEXT_COLUMNS
