@@ -32,7 +32,6 @@ from tests.factories_workspace import (
     assign,
     claim_fields_of,
     claim_label,
-    claim_post,
     label_post,
     make_annotators,
     make_article,
