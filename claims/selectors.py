@@ -482,7 +482,19 @@ def review_detail(*, sentence_id: int) -> Sentence:
         gold.claim_list = list(gold.claims.select_related("source", "status").order_by("position"))
     sentence.paragraph = paragraph_of(sentence)
     sentence.overlay = review_overlay(sentence, gold)
+    sentence.neighbours = neighbours_of(sentence)
     return sentence
+
+
+def neighbours_of(sentence: Sentence) -> tuple[Sentence | None, Sentence | None]:
+    """The annotatable sentences before and after this one in its article (or None): the
+    correction form's word cursor reaches into them, for a quote that runs over a sentence
+    boundary and a source mention in the sentence before."""
+    siblings = Sentence.objects.annotatable().filter(article_id=sentence.article_id)
+    fields = ("id", "position", "start", "end", "text")
+    before = siblings.filter(position__lt=sentence.position).order_by("-position").only(*fields)
+    after = siblings.filter(position__gt=sentence.position).order_by("position").only(*fields)
+    return before.first(), after.first()
 
 
 @dataclass(frozen=True)

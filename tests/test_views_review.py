@@ -391,6 +391,77 @@ def test_adjudicate_page_shows_labels_suggestion_paragraph_and_history(client, d
     assert "annotator3 annotation created" in history
 
 
+def _rows_of(html: str) -> list[tuple[str, int, int, str]]:
+    """The correction form's sentence rows: (classes, start, end, text)."""
+    context = re.search(r'<div class="gold-context"[^>]*>(.*?)</div>', html, re.S).group(1)
+    return [
+        (classes, int(start), int(end), visible_text(text))
+        for classes, start, end, text in re.findall(
+            r'<p class="sentence ([^"]*)" data-start="(\d+)" data-end="(\d+)">'
+            r'<span class="text">(.*?)</span></p>',
+            context,
+            re.S,
+        )
+    ]
+
+
+def test_the_correction_form_has_the_sentence_and_its_neighbours_as_rows(client, demo):
+    """The word cursor of the correction form reaches into the sentences around it: each row
+    holds exactly body[start:end], the reviewed sentence marked current."""
+    client.force_login(demo_user("editor"))
+    sentences = list(Sentence.objects.annotatable().order_by("position"))
+    middle = sentences[3]
+
+    rows = _rows_of(text_of(client.get(detail_url(middle.pk))))
+
+    assert [(r[1], r[2]) for r in rows] == [
+        (s.start, s.end) for s in (sentences[2], middle, sentences[4])
+    ]
+    assert [r[0] for r in rows] == ["neighbour", "gold-text current", "neighbour"]
+    for _, start, end, text in rows:
+        assert text == demo.body[start:end]
+    assert 'id="gold-form" data-claim-form data-text-area=".gold-context"' in text_of(
+        client.get(detail_url(middle.pk))
+    )
+
+
+def test_the_first_and_last_sentences_have_one_neighbour(client, demo):
+    client.force_login(demo_user("editor"))
+    sentences = list(Sentence.objects.annotatable().order_by("position"))
+
+    first = _rows_of(text_of(client.get(detail_url(sentences[0].pk))))
+    last = _rows_of(text_of(client.get(detail_url(sentences[-1].pk))))
+
+    assert [r[0] for r in first] == ["gold-text current", "neighbour"]
+    assert (first[1][1], first[1][2]) == (sentences[1].start, sentences[1].end)
+    assert [r[0] for r in last] == ["neighbour", "gold-text current"]
+    assert (last[0][1], last[0][2]) == (sentences[-2].start, sentences[-2].end)
+
+
+def test_a_gold_claim_over_the_next_sentence_is_saved(client, demo):
+    """The correction form takes a content span that runs into the next sentence, as the
+    word cursor over the neighbour rows marks it, and a mention in the sentence before."""
+    client.force_login(demo_user("editor"))
+    sentences = list(Sentence.objects.annotatable().order_by("position"))
+    before, sentence, after = sentences[2:5]
+    post = gold_post(sentence, status_code="unverified")
+    post.update(
+        {
+            "claims-0-content_start": sentence.start,
+            "claims-0-content_end": after.end,
+            "claims-0-mention_start": before.start,
+            "claims-0-mention_end": before.start + 5,
+        }
+    )
+
+    response = client.post(action_url("correct", sentence.pk), post)
+
+    assert response.status_code == 302
+    claim = GoldLabel.objects.get(sentence=sentence).claims.get()
+    assert (claim.content_start, claim.content_end) == (sentence.start, after.end)
+    assert (claim.mention_start, claim.mention_end) == (before.start, before.start + 5)
+
+
 def test_accept_creates_gold_and_goes_to_the_next_queue_item(client, demo):
     editor = demo_user("editor")
     client.force_login(editor)
