@@ -1,4 +1,4 @@
-"""Export benchmark: CSV and JSONL of 1M annotation rows on SQLite and PostgreSQL.
+"""Export benchmark: CSV and JSONL of 1M claim rows on SQLite and PostgreSQL.
 
 Run from the repo root:
 
@@ -7,8 +7,10 @@ Run from the repo root:
 The benchmark never touches development data. It builds its own databases: a SQLite file
 under /tmp/claimdesk-bench/ and the PostgreSQL database ``claimdesk_bench`` (server from
 BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432), migrates them, and loads a
-deterministic synthetic corpus: N/2 sentences in articles of 25, each labelled by two
-annotators, so N annotation rows. Then each measurement runs in a fresh child process
+deterministic synthetic corpus: sentences in articles of 25, each labelled by two annotators;
+a label is "not a claim" (one row) or holds 1 to 3 claims (one row each; some contents run
+over two sentences, some mentions lie in the sentence before), until the export at level
+``annotations`` has exactly N rows. Then each measurement runs in a fresh child process
 (clean peak RSS from getrusage):
 
 - stage ``cursor``: the export SQL on Django's chunked cursor, rows fetched and dropped
@@ -19,12 +21,14 @@ annotators, so N annotation rows. Then each measurement runs in a fresh child pr
 - ``csv`` and ``jsonl``: ``dataset.data_chunks(filters, fmt)``, the code path of the
   download view, each chunk encoded to UTF-8 (as the view does) and written to /dev/null;
 - PostgreSQL only: ``COPY (<the same SELECT>) TO STDOUT WITH (FORMAT csv, HEADER)``,
-  consumed in Python, as the floor.
+  consumed in Python, as the floor;
+- ``zip`` (with ``--zip``): the whole ZIP bundle (data CSV, attributions.jsonl, brat files)
+  written to /dev/null, for the record (no target).
 
 ``--write`` rewrites the block between the bench:export markers in docs/benchmarks.md.
 ``--profile csv|jsonl`` runs that export once more under pyinstrument (pip install
 pyinstrument) and prints where the time goes. ``--keep`` keeps the bench databases;
-``--reuse`` skips generation when the kept database already holds N annotation rows.
+``--reuse`` skips generation when the kept database already gives N export rows.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 PG_DB = "claimdesk_bench"
 BEGIN, END = "<!-- bench:export:begin -->", "<!-- bench:export:end -->"
 
-TARGET_SECONDS = 20.0  # for 1M rows; scaled linearly for other sizes
+TARGET_SECONDS = 25.0  # for 1M claim rows (issue 12); scaled linearly for other sizes
 TARGET_RSS_MB = 200.0
 TARGET_COPY_RATIO = 0.3
 CHILD_TIMEOUT = 900  # seconds, per child process
@@ -106,9 +110,25 @@ ATTRIBUTIONS = ("direct_quote", "paraphrase", "unnamed", "none")
 EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
+# Claims per label, cyclic over the annotation ids: 0 is "not a claim" (still one row).
+CLAIMS_PATTERN = (0, 1, 2, 1, 0, 1, 3, 1, 0, 2)
+
+
+def label_plan(rows: int):
+    """Yield (annotation id, claims) until the labels give `rows` export rows."""
+    total = annotation_id = 0
+    while total < rows:
+        annotation_id += 1
+        claims = CLAIMS_PATTERN[(annotation_id - 1) % len(CLAIMS_PATTERN)]
+        claims = min(claims, rows - total)
+        total += max(claims, 1)
+        yield annotation_id, claims
+
+
 def shape(rows: int) -> tuple[int, int]:
-    """(articles, sentences) for `rows` annotation rows."""
-    sentences = math.ceil(rows / ANNOTATORS)
+    """(articles, sentences) for `rows` export rows."""
+    annotations = sum(1 for _ in label_plan(rows))
+    sentences = math.ceil(annotations / ANNOTATORS)
     return math.ceil(sentences / SENTENCES_PER_ARTICLE), sentences
 
 
@@ -142,16 +162,75 @@ def corpus(rows: int):
         yield number, title, " ".join(texts), sentences
 
 
-def annotation_labels(rng: random.Random, text: str, sources: list[int], statuses: list[int]):
-    """(is_claim, source_id, attribution_type, status_id, span_start, span_end), valid."""
-    if rng.random() < 0.55:
-        return False, None, "", None, None, None
-    source = rng.choice(sources) if rng.random() < 0.9 else None
-    span = (None, None)
+def claim_values(rng, sentences, index, sources, statuses):
+    """One claim on sentence `index` of an article: (content_start, content_end, cue_start,
+    cue_end, mention_start, mention_end, source_id, attribution_type, status_id), body
+    offsets, valid. A tenth of the contents run on over the next sentence, a tenth of the
+    mentions lie in the sentence before."""
+    _, start, end, text = sentences[index]
+    content_start = start + rng.randrange(0, len(text) // 2)
+    content_end = rng.randrange(content_start + 1, end + 1)
+    if index + 1 < len(sentences) and rng.random() < 0.1:
+        content_end = sentences[index + 1][2]
+    cue = (None, None)
     if rng.random() < 0.7:
-        start = rng.randrange(0, len(text) // 2)
-        span = (start, rng.randrange(start + 1, len(text) + 1))
-    return True, source, rng.choice(ATTRIBUTIONS), rng.choice(statuses), *span
+        at = start + rng.randrange(0, len(text) - 4)
+        cue = (at, at + 4)
+    mention = (None, None)
+    if rng.random() < 0.6:
+        where = sentences[index - 1] if index and rng.random() < 0.1 else sentences[index]
+        mention = (where[1], where[1] + min(12, where[2] - where[1]))
+    source = rng.choice(sources) if rng.random() < 0.9 else None
+    return (
+        content_start,
+        content_end,
+        *cue,
+        *mention,
+        source,
+        rng.choice(ATTRIBUTIONS),
+        rng.choice(statuses),
+    )
+
+
+def labels(rows: int, annotators: list[int], sources: list[int], statuses: list[int]):
+    """Yield (annotation row, [claim rows]) in id order, deterministic."""
+    plan = label_plan(rows)
+    sentence_id = claim_id = 0
+    for number, _, _, sentences in corpus(rows):
+        rng = random.Random(SEED * 7 + number)
+        for index in range(len(sentences)):
+            sentence_id += 1
+            for annotator in annotators:
+                step = next(plan, None)
+                if step is None:
+                    return
+                annotation_id, n_claims = step
+                claims = [
+                    claim_values(rng, sentences, index, sources, statuses) for _ in range(n_claims)
+                ]
+                when = EPOCH + dt.timedelta(days=30, seconds=annotation_id * 7)
+                first = claims[0] if claims else None
+                annotation = (
+                    annotation_id,
+                    sentence_id,
+                    annotator,
+                    first is not None,
+                    first[6] if first else None,
+                    first[7] if first else "",
+                    first[8] if first else None,
+                    None,
+                    None,
+                    "",
+                    "",
+                    1,
+                    when,
+                    when,
+                )
+                claim_rows = []
+                for position, values in enumerate(claims):
+                    claim_id += 1
+                    claim_rows.append((claim_id, annotation_id, None, position, *values, "", ""))
+                yield annotation, claim_rows
 
 
 # --- child: generate -------------------------------------------------------------------------
@@ -206,27 +285,12 @@ def child_generate(rows: int) -> dict:
                 yield (sentence_id, number, position, start, end, text, "sentence", "", False)
 
     def annotation_rows():
-        sentence_id = annotation_id = 0
-        for number, _, _, sentences in corpus(rows):
-            rng = random.Random(SEED * 7 + number)
-            for _, _, _, text in sentences:
-                sentence_id += 1
-                for annotator in annotators:
-                    annotation_id += 1
-                    if annotation_id > rows:
-                        return
-                    when = EPOCH + dt.timedelta(days=30, seconds=annotation_id * 7)
-                    yield (
-                        annotation_id,
-                        sentence_id,
-                        annotator,
-                        *annotation_labels(rng, text, sources, statuses),
-                        "",
-                        "",
-                        1,
-                        when,
-                        when,
-                    )
+        for annotation, _ in labels(rows, annotators, sources, statuses):
+            yield annotation
+
+    def claim_rows():
+        for _, claims in labels(rows, annotators, sources, statuses):
+            yield from claims
 
     tables = {
         "claims_article": (
@@ -243,6 +307,12 @@ def child_generate(rows: int) -> dict:
             "id, sentence_id, annotator_id, is_claim, source_id, attribution_type, status_id, "
             "span_start, span_end, note, evidence_url, version, created_at, updated_at",
             annotation_rows,
+        ),
+        "claims_claim": (
+            "id, annotation_id, gold_id, position, content_start, content_end, cue_start, "
+            "cue_end, mention_start, mention_end, source_id, attribution_type, status_id, note, "
+            "evidence_url",
+            claim_rows,
         ),
     }
     counts = {}
@@ -308,13 +378,11 @@ def child_generate(rows: int) -> dict:
 def export_sql():
     """The export SELECT exactly as export_rows builds it: (sql, params)."""
     from django.db import connection
-    from django.db.models import CharField, Value
 
     from claims import selectors
 
-    rows, paths = selectors.export_queryset(selectors.ExportFilters(level="annotations"))
+    rows, columns = selectors.export_queryset(selectors.ExportFilters(level="annotations"))
     # Same column list as selectors.export_rows.
-    columns = [Value(None, output_field=CharField()) if p is None else p for p in paths]
     return rows.values_list(*columns).query.get_compiler(connection=connection).as_sql()
 
 
@@ -342,11 +410,25 @@ def child_measure(what: str) -> dict:
     elif what == "export_rows":
         for _ in selectors.export_rows(filters=filters, pseudonymize=dataset.pseudonymizer()):
             lines += 1
-    elif what == "values_list":
-        from django.db.models import CharField, Value
+    elif what == "zip":
 
-        rows, paths = selectors.export_queryset(filters)
-        columns = [Value(None, output_field=CharField()) if p is None else p for p in paths]
+        class Sink:
+            def __init__(self):
+                self.size = 0
+                self.out = open(os.devnull, "wb")  # noqa: SIM115
+
+            def write(self, data):
+                self.size += len(data)
+                return self.out.write(data)
+
+            def flush(self):
+                pass
+
+        sink = Sink()
+        dataset.write_bundle(sink, filters)
+        nbytes, lines = sink.size, None
+    elif what == "values_list":
+        rows, columns = selectors.export_queryset(filters)
         for _ in rows.values_list(*columns).iterator(chunk_size=5000):
             lines += 1
     elif what == "cursor":
@@ -408,9 +490,11 @@ def child_main(args) -> int:
     elif args.child == "info":
         from django.db import connection
 
+        from claims import selectors
+
+        rows = selectors.export_count(filters=selectors.ExportFilters(level="annotations"))
+        result = {"annotations": rows}
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM claims_annotation")
-            result = {"annotations": cursor.fetchone()[0]}
             if connection.vendor == "postgresql":
                 cursor.execute("SHOW server_version")
                 result["server"] = cursor.fetchone()[0]
@@ -464,7 +548,7 @@ def prepare(db: str, rows: int, reuse: bool) -> dict | None:
     if reuse:
         try:
             if run_child(db, rows, "info")["annotations"] == rows:
-                print(f"{db}: reusing the bench database ({rows:,} annotations)", flush=True)
+                print(f"{db}: reusing the bench database ({rows:,} export rows)", flush=True)
                 return None
         except (SystemExit, StopIteration):
             pass
@@ -474,7 +558,7 @@ def prepare(db: str, rows: int, reuse: bool) -> dict | None:
     else:
         pg_admin(f"DROP DATABASE IF EXISTS {PG_DB}")
         pg_admin(f"CREATE DATABASE {PG_DB}")
-    print(f"{db}: generating {rows:,} annotation rows ...", flush=True)
+    print(f"{db}: generating labels for {rows:,} export rows ...", flush=True)
     start = time.perf_counter()
     result = run_child(db, rows, "generate")
     result["total_s"] = time.perf_counter() - start
@@ -518,6 +602,14 @@ def table(results: dict, rows: int) -> str:
                 f"| {r['peak_rss_mb']:.0f} MB {mark(r['peak_rss_mb'] < TARGET_RSS_MB)} "
                 f"| {ratio or 'n/a'} | {r['cpu_s']:.1f} s | {r['bytes'] / 1e6:,.0f} MB "
                 f"| {r['first_chunk_s']:.1f} s |"
+            )
+        if runs.get("zip"):
+            z = runs["zip"]
+            out.append(
+                f"| {db} | ZIP bundle (data CSV + attributions.jsonl + brat), no target "
+                f"| {z['seconds']:.1f} s | {rows / z['seconds']:,.0f} | {z['peak_rss_mb']:.0f} MB "
+                f"{mark(z['peak_rss_mb'] < TARGET_RSS_MB)} | n/a | {z['cpu_s']:.1f} s "
+                f"| {z['bytes'] / 1e6:,.0f} MB | — |"
             )
         if copy:
             out.append(
@@ -600,7 +692,7 @@ def block(results, generation, rows, command, meta) -> str:
         [
             BEGIN,
             f"Run {dt.date.today().isoformat()} on {machine()}; {versions(meta)}.  ",
-            f"Command: `{command}`. {rows:,} annotation rows (level `annotations`), each "
+            f"Command: `{command}`. {rows:,} claim rows (level `annotations`), each "
             f"measurement in a fresh process, best of {meta['repeat']} for the exports and COPY"
             f" (load average {meta['load_before']} before, {meta['load_after']} after: the"
             " machine is shared, so compare the CPU column too). Targets: time ≤ "
@@ -635,7 +727,7 @@ Each generated block states its own run date, versions and command.
 EXPORT_HEAD = """## Export
 
 `bench/export.py` builds its own databases (SQLite under /tmp, PostgreSQL `claimdesk_bench`)
-with a synthetic corpus, then streams every annotation row through the download view's code
+with a synthetic corpus, then streams every claim row through the download view's code
 path, `claims.dataset.data_chunks(ExportFilters(level="annotations"), fmt)`, each chunk
 UTF-8 encoded and written to /dev/null. The floor is PostgreSQL's own
 `COPY (<the same SELECT>) TO STDOUT WITH (FORMAT csv, HEADER)`, read in Python.
@@ -668,7 +760,8 @@ def write_doc(text: str, meta: dict, command: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="annotation rows")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="export (claim) rows")
+    parser.add_argument("--zip", action="store_true", help="also time the whole ZIP bundle")
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--write", action="store_true", help=f"update docs/{DOC_PATH.name}")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
@@ -696,13 +789,15 @@ def main(argv: list[str] | None = None) -> int:
         generation[db] = prepare(db, args.rows, args.reuse)
         info = run_child(db, args.rows, "info")
         if info["annotations"] != args.rows:
-            raise SystemExit(f"{db}: {info['annotations']:,} annotations, expected {args.rows:,}")
+            raise SystemExit(f"{db}: {info['annotations']:,} export rows, expected {args.rows:,}")
         if "server" in info:
             meta["postgres_server"] = info["server"]
         runs = results[db] = {}
         todo = [*(() if args.no_stages else STAGES), *FORMATS]
         if db == "postgres":
             todo.append("copy")
+        if args.zip:
+            todo.append("zip")
         for what in todo:
             tries = [
                 run_child(db, args.rows, what)
@@ -711,7 +806,7 @@ def main(argv: list[str] | None = None) -> int:
             r = runs[what] = min(tries, key=lambda t: t["seconds"])
             r["all_s"] = [t["seconds"] for t in tries]
             expected = args.rows + (what in ("csv", "copy"))  # + header line
-            if r["lines"] != expected:
+            if what != "zip" and r["lines"] != expected:
                 raise SystemExit(f"{db} {what}: {r['lines']:,} lines, expected {expected:,}")
             print(
                 f"{db:8} {what:12} {r['seconds']:6.1f} s  {r['peak_rss_mb']:5.0f} MB peak "

@@ -53,13 +53,14 @@ TARGETS_MS = {  # p95
     "annotate": 60.0,
     "save (new label)": 15.0,
     "save (update)": 15.0,
+    "save (3 claims)": 15.0,
     "review page 1": 100.0,
     "review page 500": 100.0,
     "export page": 100.0,
     "export page's count (htmx)": 100.0,
     "export count (htmx)": 100.0,
 }
-TARGET_SAVE_QUERIES = 6
+TARGET_SAVE_QUERIES = 8  # issue 12: a save with three claims, in the service
 
 
 # --- child ---------------------------------------------------------------------------------
@@ -208,7 +209,7 @@ def child_run(args) -> dict:
     fresh = list(
         Sentence.objects.filter(article__in=targets[1:], kind="sentence")
         .order_by("article_id", "position")
-        .values_list("article_id", "id")
+        .values_list("article_id", "id", "start", "end")
     )
     fresh_iter = iter(fresh)
     service_queries: dict[str, list[int]] = {}
@@ -227,31 +228,58 @@ def child_run(args) -> dict:
 
     services.annotation_save = counting_save
 
-    def post(article_id, sentence_id, is_claim, version):
+    def post(article_id, sentence_id, claims, version, note=""):
+        """The annotate form: the label and its claims formset, `claims` as content spans
+        (body offsets); none: not a claim."""
         data = {
-            "is_claim": "yes" if is_claim else "no",
-            "status": "unverified" if is_claim else "",
-            "source": "",
-            "attribution_type": "paraphrase" if is_claim else "",
+            "is_claim": "yes" if claims else "no",
             "version": str(version),
+            "claims-TOTAL_FORMS": str(len(claims)),
+            "claims-INITIAL_FORMS": "0",
+            "claims-MIN_NUM_FORMS": "0",
+            "claims-MAX_NUM_FORMS": "20",
         }
+        for i, (start, end) in enumerate(claims):
+            data.update(
+                {
+                    f"claims-{i}-content_start": str(start),
+                    f"claims-{i}-content_end": str(end),
+                    f"claims-{i}-status": "unverified",
+                    f"claims-{i}-attribution_type": "paraphrase",
+                    f"claims-{i}-note": note,
+                }
+            )
         url = f"/articles/{article_id}/sentences/{sentence_id}/save/"
         check(ann_client.post(url, data, headers=HX))
 
     def save_new(_):
-        article_id, sentence_id = next(fresh_iter)
-        post(article_id, sentence_id, True, 0)
+        article_id, sentence_id, start, end = next(fresh_iter)
+        post(article_id, sentence_id, [(start, end)], 0)
 
     # ... and toggling one existing label with the right version
     toggle = {"article": targets[0].pk, "sentence": None, "version": 0, "claim": False}
-    toggle["sentence"] = (
-        Sentence.objects.filter(article=targets[0], kind="sentence").order_by("position")[5].pk
-    )
+    toggled = Sentence.objects.filter(article=targets[0], kind="sentence").order_by("position")[5]
+    toggle["sentence"] = toggled.pk
 
     def save_update(_):
         toggle["claim"] = not toggle["claim"]
-        post(toggle["article"], toggle["sentence"], toggle["claim"], toggle["version"])
+        claims = [(toggled.start, toggled.end)] if toggle["claim"] else []
+        post(toggle["article"], toggle["sentence"], claims, toggle["version"])
         toggle["version"] += 1
+
+    # ... and a label of three claims (issue 12), changed each time (the third claim's note)
+    three = Sentence.objects.filter(article=targets[0], kind="sentence").order_by("position")[7]
+    third = (three.end - three.start) // 3
+    thirds = [
+        (three.start, three.start + third),
+        (three.start + third, three.start + 2 * third),
+        (three.start + 2 * third, three.end),
+    ]
+    state = {"version": 0}
+
+    def save_three_claims(_):
+        post(targets[0].pk, three.pk, thirds, state["version"], note=f"take {state['version']}")
+        state["version"] += 1
 
     # review queue: page 1 and page 500 (the cursor of the 12,475th open item)
     order = ("bucket", "first_annotated_at", "sentence_id")
@@ -286,6 +314,7 @@ def child_run(args) -> dict:
         ("annotate", annotate),
         ("save (new label)", save_new),
         ("save (update)", save_update),
+        ("save (3 claims)", save_three_claims),
         ("review page 1", review_1),
         ("review page 500", review_500),
         ("export page", export_page),

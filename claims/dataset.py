@@ -111,14 +111,15 @@ def claim_review_chunks(filters: selectors.ExportFilters) -> Iterator[str]:
 def counts(filters: selectors.ExportFilters) -> dict:
     """Row counts for the dataset card: total, and per status, source and source kind."""
     rows, _ = selectors.export_queryset(filters)
-    prefix = "gold__" if filters.level == "gold" else ""
+    prefix = "gold__claims__" if filters.level == "gold" else "claims__"
 
     def per(path: str) -> dict:
+        # Grouped over the claims join, as the rows are: a label without claims counts as "—".
         grouped = rows.values(f"{prefix}{path}").annotate(n=Count("pk")).order_by()
         return {str(row[f"{prefix}{path}"] or "—"): row["n"] for row in grouped}
 
     return {
-        "rows": rows.count(),
+        "rows": selectors.export_count(filters=filters),
         "by_status": per("status__code"),
         "by_source": per("source__name"),
         "by_source_kind": per("source__kind"),
@@ -143,8 +144,38 @@ def agreement_figures() -> dict | None:
     return figures
 
 
+def bundle_members(filters: selectors.ExportFilters, statuses: list[str]):
+    """The bundle's members after the data, card and taxonomy, as (name, text or chunks),
+    each read from the database only when the ZIP writer reaches it: the PARC-style
+    attributions, the brat standoff, and (gold level) ClaimReview. Each is a pass of its own
+    over the same filtered rows."""
+    pseudonymize = pseudonymizer()
+    yield (
+        "attributions.jsonl",
+        exporting.attributions_jsonl_chunks(
+            selectors.export_rows(filters=filters, pseudonymize=pseudonymize)
+        ),
+    )
+    yield "brat/annotation.conf", exporting.brat_annotation_conf(statuses)
+    # The rows and the article bodies stream side by side (both in article order), in one
+    # transaction on PostgreSQL: one article's rows and body are in memory at a time.
+    with selectors.export_snapshot():
+        rows = selectors.export_rows(filters=filters, pseudonymize=pseudonymize, snapshot=False)
+        bodies = selectors.export_article_bodies(filters)
+        for path, text in exporting.brat_documents(rows, bodies):
+            yield f"brat/{path}", text
+    if filters.level == "gold":
+        yield "claimreview.jsonld", claim_review_chunks(filters)
+
+
 def write_bundle(fileobj, filters: selectors.ExportFilters, *, fmt: str = "csv") -> None:
-    """The ZIP bundle: data, dataset card (README.md + card.json), source taxonomy."""
+    """The ZIP bundle: data, dataset card (README.md + card.json), source taxonomy,
+    attributions.jsonl, brat standoff (brat/), ClaimReview (gold level)."""
+    with selectors.bundle_snapshot():
+        _write_bundle(fileobj, filters, fmt)
+
+
+def _write_bundle(fileobj, filters: selectors.ExportFilters, fmt: str) -> None:
     statuses = list(VerificationStatus.objects.values("code", "label", "guideline", "order"))
     readme, card = exporting.dataset_card(
         filters=filters.as_dict(),
@@ -163,6 +194,7 @@ def write_bundle(fileobj, filters: selectors.ExportFilters, *, fmt: str = "csv")
         card_md=readme,
         card_json=card,
         taxonomy_csv=exporting.taxonomy_csv(taxonomy()),
+        members=bundle_members(filters, [s["code"] for s in statuses]),
     )
 
 

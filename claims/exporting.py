@@ -31,12 +31,22 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 __all__ = [
+    "BRAT_ENTITIES",
+    "BRAT_RELATIONS",
     "COLUMNS",
     "COLUMN_NAMES",
     "LEVELS",
     "TEXT_COLUMNS",
+    "BratClaim",
+    "BratSpan",
     "Column",
     "Pseudonymizer",
+    "attribution_record",
+    "attributions_jsonl_chunks",
+    "brat_ann",
+    "brat_annotation_conf",
+    "brat_documents",
+    "brat_fragments",
     "claim_review",
     "csv_chunks",
     "csv_safe",
@@ -44,6 +54,7 @@ __all__ = [
     "format_datetime",
     "jsonl_chunks",
     "pseudonym",
+    "read_brat_ann",
     "row_from_mapping",
     "taxonomy_csv",
     "write_bundle",
@@ -67,43 +78,64 @@ COLUMNS: tuple[Column, ...] = (
     Column("outlet", "string", "Publishing outlet.", "Reuters"),
     Column("url", "string", "Article URL.", "https://example.com/odesa"),
     Column("published_on", "date", "Article publication date (ISO 8601 date).", "2024-03-02"),
-    Column("sentence_id", "integer", "Sentence id in this installation.", "90211"),
-    Column("position", "integer", "Sentence position in the article, from 0.", "3"),
+    Column("sentence_id", "integer", "Id of the labelled sentence.", "90211"),
     Column(
-        "char_start", "integer", "Offset of the sentence's first character in the body.", "512"
+        "sentence_position", "integer", "The labelled sentence's position in the article.", "3"
     ),
-    Column("char_end", "integer", "Offset just past the sentence's last character.", "618"),
     Column(
-        "text",
+        "sentence_start",
+        "integer",
+        "Offset of the labelled sentence's first character in the body.",
+        "512",
+    ),
+    Column("sentence_end", "integer", "Offset just past the sentence's last character.", "546"),
+    Column(
+        "sentence_text",
         "string",
-        "Sentence text, exactly body[char_start:char_end].",
+        "The labelled sentence, exactly body[sentence_start:sentence_end].",
         "Officials said two ships were hit.",
     ),
     Column(
         "is_claim",
         "boolean",
-        "true/false: the sentence states a claim; empty if unlabelled.",
+        "true: the label holds claims (this row is one); false: not a claim; empty: unlabelled.",
         "true",
     ),
     Column(
-        "claim_span_start",
+        "claim_position",
         "integer",
-        "Claim span start in the sentence text; empty if no span.",
-        "18",
+        "The claim's place among its label's claims, from 0; empty if no claim.",
+        "0",
     ),
     Column(
-        "claim_span_end", "integer", "Claim span end (exclusive), relative to the sentence.", "74"
-    ),
-    Column(
-        "claim_span_text",
+        "content_sentence_ids",
         "string",
-        "Claim span text, text[claim_span_start:claim_span_end].",
+        "Ids of the sentences the content span touches, space-separated, in article order.",
+        "90211 90212",
+    ),
+    Column("content_start", "integer", "Content span start, an offset into the body.", "527"),
+    Column("content_end", "integer", "Content span end (exclusive), into the body.", "545"),
+    Column(
+        "content_text",
+        "string",
+        "What is claimed: body[content_start:content_end].",
         "two ships were hit",
     ),
+    Column("cue_start", "integer", "Cue span start in the body; empty if none.", "522"),
+    Column("cue_end", "integer", "Cue span end (exclusive); empty if none.", "526"),
+    Column("cue_text", "string", "The cue: body[cue_start:cue_end].", "said"),
+    Column(
+        "mention_start",
+        "integer",
+        "Source mention span start in the body (may be in an earlier sentence); empty if none.",
+        "512",
+    ),
+    Column("mention_end", "integer", "Source mention span end (exclusive).", "521"),
+    Column("mention_text", "string", "body[mention_start:mention_end].", "Officials"),
     Column(
         "source",
         "string",
-        "Canonical name of the claim's source; empty if none.",
+        "Canonical name of the claim's resolved source; empty if unattributed.",
         "Ministry of Defence of Russia",
     ),
     Column(
@@ -119,8 +151,28 @@ COLUMNS: tuple[Column, ...] = (
         "direct_quote, paraphrase, unnamed, none; empty if unset.",
         "paraphrase",
     ),
-    Column("status", "string", "Verification status code.", "unverified"),
-    Column("annotator", "string", "Annotator pseudonym; empty at gold level.", "a-3f9c0b12d4e5"),
+    Column("status", "string", "The claim's verification status code.", "unverified"),
+    Column("note", "string", "The claim's note.", "Checked the wire."),
+    Column("evidence_url", "string", "The claim's evidence URL.", "https://example.org/proof"),
+    Column(
+        "label_note",
+        "string",
+        "The note on the whole label: the annotator's note on the sentence; at gold level, the "
+        "editor's comment.",
+        "Two claims in one sentence.",
+    ),
+    Column(
+        "label_evidence_url",
+        "string",
+        "The evidence URL on the whole label (annotations level; empty at gold level).",
+        "https://example.org/statement",
+    ),
+    Column(
+        "annotator",
+        "string",
+        'Annotator pseudonym; "gold" at gold level.',
+        "a-3f9c0b12d4e5",
+    ),
     Column(
         "annotated_at",
         "datetime",
@@ -151,12 +203,13 @@ TEXT_COLUMNS: frozenset[str] = frozenset(c.name for c in COLUMNS if c.type == "s
 
 LEVELS: Mapping[str, str] = {
     "gold": (
-        "One row per sentence; the label columns hold the gold label (empty when the sentence"
-        " has none); annotator and annotated_at are empty."
+        "One row per claim of a gold label, one row for a gold label that is not a claim, and"
+        " one row for a sentence with no gold label (label columns empty); annotator is"
+        ' "gold", annotated_at is empty.'
     ),
     "annotations": (
-        "One row per sentence and annotator; the label columns hold that annotator's label;"
-        " gold_origin, reviewed_by and reviewed_at are empty."
+        "One row per claim of each annotator's label, and one row for a label that is not a"
+        " claim; gold_origin, reviewed_by and reviewed_at are empty."
     ),
 }
 
@@ -372,7 +425,7 @@ def claim_review(
     review_url: str | None = None,
     publisher_url: str | None = None,
 ) -> dict[str, Any]:
-    """schema.org ClaimReview (JSON-LD) for one gold-level row that is a claim.
+    """schema.org ClaimReview (JSON-LD) for one gold-level row that is a claim (one per claim).
 
     ``row`` maps column names to values (a gold row as a dict). ``publisher`` names the
     organisation whose editors set the gold labels. ``status_label`` is the human label of
@@ -392,7 +445,7 @@ def claim_review(
     url = review_url or row.get("url")
     if not url:
         raise ValueError("ClaimReview needs a URL: pass review_url or a row with an article url")
-    claim_text = row.get("claim_span_text") or row.get("text") or ""
+    claim_text = row.get("content_text") or row.get("sentence_text") or ""
 
     claim: dict[str, Any] = {"@type": "Claim"}
     source = row.get("source")
@@ -557,6 +610,11 @@ def dataset_card(
         "- `README.md`: this card",
         "- `card.json`: this card as JSON",
         "- `taxonomy.csv`: the source taxonomy (name, kind, side, status, aliases, description)",
+        "- `attributions.jsonl`: one line per claim, PARC-style: source mention, cue and content"
+        " spans with their texts (body offsets), article, sentences, status, type, who",
+        "- `brat/`: brat standoff (`<who>/<article_id>.txt` = the body, `.ann` = the spans;"
+        ' who is "gold" or an annotator pseudonym) and `brat/annotation.conf`',
+        "- `claimreview.jsonld`: schema.org ClaimReview, one per gold claim (gold level only)",
         "",
         "## Licence and usage",
         "",
@@ -619,10 +677,13 @@ def write_bundle(
     card_md: str | Callable[[], str],
     card_json: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
     taxonomy_csv: str,
+    members: Iterable[tuple[str, str | Iterable[str]]] = (),
     compresslevel: int = 1,
     date_time: tuple[int, int, int, int, int, int] | None = None,
 ) -> None:
-    """Write the export ZIP (deflate): data file, README.md, card.json, taxonomy.csv.
+    """Write the export ZIP (deflate): data file, README.md, card.json, taxonomy.csv, then
+    ``members``: (name, text or text chunks) pairs, read one at a time (a generator of them
+    keeps memory flat; chunks are streamed into their member).
 
     The data chunks are streamed into the archive member, so memory stays flat; ``fileobj``
     may be unseekable (a streaming response). The data member comes first; the card may be
@@ -656,3 +717,302 @@ def write_bundle(
             compresslevel=compresslevel,
         )
         archive.writestr(info("taxonomy.csv"), taxonomy_csv.encode(), compresslevel=compresslevel)
+        for name, content in members:
+            if isinstance(content, str):
+                archive.writestr(info(name), content.encode(), compresslevel=compresslevel)
+                continue
+            with archive.open(info(name), "w", force_zip64=True) as member:
+                for chunk in content:
+                    member.write(chunk.encode())
+
+
+# --- PARC-style attributions ---------------------------------------------------------------
+
+_COLUMN_INDEX = {name: i for i, name in enumerate(COLUMN_NAMES)}
+
+
+def _span(row: Sequence[Any], name: str) -> dict[str, Any] | None:
+    start = row[_COLUMN_INDEX[f"{name}_start"]]
+    if start is None:
+        return None
+    return {
+        "start": start,
+        "end": row[_COLUMN_INDEX[f"{name}_end"]],
+        "text": row[_COLUMN_INDEX[f"{name}_text"]],
+    }
+
+
+def attribution_record(row: Sequence[Any]) -> dict[str, Any] | None:
+    """One attribution, PARC-style (source, cue and content spans), from a data row (COLUMNS
+    order); None for a row without a claim. Offsets are into the article body."""
+    i = _COLUMN_INDEX
+    if row[i["claim_position"]] is None:
+        return None
+    source = row[i["source"]]
+    ids = row[i["content_sentence_ids"]] or ""
+    return {
+        "article_id": row[i["article_id"]],
+        "sentence_id": row[i["sentence_id"]],
+        "sentence_ids": [int(x) for x in ids.split()],
+        "annotator": row[i["annotator"]],
+        "claim_position": row[i["claim_position"]],
+        "source": _span(row, "mention"),
+        "cue": _span(row, "cue"),
+        "content": _span(row, "content"),
+        "resolved_source": None
+        if source is None
+        else {"name": source, "kind": row[i["source_kind"]], "side": row[i["side"]]},
+        "attribution_type": row[i["attribution_type"]] or None,
+        "status": row[i["status"]],
+        "note": row[i["note"]] or "",
+        "evidence_url": row[i["evidence_url"]] or "",
+    }
+
+
+def attributions_jsonl_chunks(
+    rows: Iterable[Sequence[Any]], *, rows_per_chunk: int = 1000
+) -> Iterator[str]:
+    """Data rows → ``attributions.jsonl`` text in chunks: one line per claim (rows without a
+    claim are left out), exact UTF-8 text, every line ending in ``\\n``."""
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    batch: list[str] = []
+    for row in rows:
+        record = attribution_record(row)
+        if record is None:
+            continue
+        batch.append(dumps(record))
+        if len(batch) == rows_per_chunk:
+            batch.append("")
+            yield "\n".join(batch)
+            batch.clear()
+    if batch:
+        batch.append("")
+        yield "\n".join(batch)
+
+
+# --- brat standoff -------------------------------------------------------------------------
+
+# Entities: the source mention, the cue and the content of an attribution. Relations go from
+# the mention and the cue to the content they belong to; attributes sit on the content.
+BRAT_ENTITIES = ("Content", "Cue", "Source")
+BRAT_RELATIONS = {"SourceOf": ("Source", "Content"), "CueOf": ("Cue", "Content")}
+BRAT_ATTRIBUTION_TYPES = ("direct_quote", "paraphrase", "unnamed", "none")
+# brat's separator between the texts of a discontinuous span's fragments (DISCONT_SEP).
+BRAT_FRAGMENT_SEPARATOR = " "
+# Every character str.splitlines() breaks at: brat reads .ann files line by line, so a span's
+# text in a T line can hold none of them; a span over one is written as fragments around it.
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def brat_fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``text[start:end]`` as brat fragments: the runs of characters between line breaks
+    (empty runs dropped), so that every fragment's text fits on one line."""
+    fragments, run = [], start
+    for i in range(start, end):
+        if text[i] in _LINE_BREAKS:
+            if i > run:
+                fragments.append((run, i))
+            run = i + 1
+    if end > run:
+        fragments.append((run, end))
+    return fragments
+
+
+@dataclass(frozen=True, slots=True)
+class BratClaim:
+    """What a brat document needs of one claim: body offsets and the labels."""
+
+    content: tuple[int, int]
+    status: str
+    cue: tuple[int, int] | None = None
+    mention: tuple[int, int] | None = None
+    source: str | None = None  # the resolved source's name; None: unattributed
+    attribution_type: str = ""
+    note: str = ""
+    evidence_url: str = ""
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.replace("\t", " ").splitlines()).strip()
+
+
+def brat_ann(text: str, claims: Iterable[BratClaim]) -> str:
+    """The brat ``.ann`` standoff of the claims of one label set over one document.
+
+    T lines for each claim's Content, Cue and Source mention (fragments ``s e;s e`` when a
+    span crosses a line break, their texts joined by a space); a Cue or Source span shared by
+    several claims is written once. R lines ``CueOf`` and ``SourceOf`` (Arg1: the cue or the
+    mention, Arg2: the content); A lines ``Status`` and ``AttributionType`` on the content; #
+    notes on the content: ``source: <resolved name>`` (or ``unattributed``), and the claim's
+    note and evidence URL when it has them. A span with no character outside line breaks
+    cannot be written and is left out (a claim whose content is such a span, entirely).
+    """
+    t_lines: list[str] = []
+    other: list[str] = []
+    shared: dict[tuple[str, tuple[int, int]], str] = {}
+    counts = {"T": 0, "R": 0, "A": 0, "#": 0}
+
+    def next_id(kind: str) -> str:
+        counts[kind] += 1
+        return f"{kind}{counts[kind]}"
+
+    def entity(kind: str, span: tuple[int, int], reuse: bool) -> str | None:
+        if reuse and (kind, span) in shared:
+            return shared[kind, span]
+        fragments = brat_fragments(text, *span)
+        if not fragments:
+            return None
+        tid = next_id("T")
+        offsets = ";".join(f"{s} {e}" for s, e in fragments)
+        words = BRAT_FRAGMENT_SEPARATOR.join(text[s:e] for s, e in fragments)
+        t_lines.append(f"{tid}\t{kind} {offsets}\t{words}")
+        if reuse:
+            shared[kind, span] = tid
+        return tid
+
+    for claim in claims:
+        content = entity("Content", claim.content, reuse=False)
+        if content is None:
+            continue
+        for relation, kind, span in (
+            ("CueOf", "Cue", claim.cue),
+            ("SourceOf", "Source", claim.mention),
+        ):
+            if span is not None and (tid := entity(kind, span, reuse=True)):
+                other.append(f"{next_id('R')}\t{relation} Arg1:{tid} Arg2:{content}")
+        other.append(f"{next_id('A')}\tStatus {content} {claim.status}")
+        if claim.attribution_type:
+            other.append(f"{next_id('A')}\tAttributionType {content} {claim.attribution_type}")
+        notes = [f"source: {claim.source}" if claim.source else "source: unattributed"]
+        if claim.note:
+            notes.append(f"note: {claim.note}")
+        if claim.evidence_url:
+            notes.append(f"evidence: {claim.evidence_url}")
+        for note in notes:
+            other.append(f"{next_id('#')}\tAnnotatorNotes {content}\t{_one_line(note)}")
+    lines = t_lines + other
+    return "".join(line + "\n" for line in lines)
+
+
+def brat_annotation_conf(statuses: Iterable[str]) -> str:
+    """brat's ``annotation.conf`` for the attribution entities, relations and attributes."""
+    codes = "|".join(statuses) or "unverified"
+    return "\n".join(
+        [
+            "# claimdesk attributions: who (Source mention) says (Cue) what (Content).",
+            "# Offsets are into the .txt, which is the article body exactly.",
+            "[entities]",
+            *BRAT_ENTITIES,
+            "",
+            "[relations]",
+            *(f"{name}\tArg1:{a}, Arg2:{b}" for name, (a, b) in BRAT_RELATIONS.items()),
+            "# Spans of one document may overlap (a cue inside a content, claims sharing words).",
+            "<OVERLAP>\tArg1:<ENTITY>, Arg2:<ENTITY>, <OVL-TYPE>:<ANY>",
+            "",
+            "[events]",
+            "",
+            "[attributes]",
+            f"Status\tArg:Content, Value:{codes}",
+            f"AttributionType\tArg:Content, Value:{'|'.join(BRAT_ATTRIBUTION_TYPES)}",
+            "",
+        ]
+    )
+
+
+def _brat_claim(row: Sequence[Any]) -> BratClaim:
+    i = _COLUMN_INDEX
+
+    def span(name: str) -> tuple[int, int] | None:
+        start = row[i[f"{name}_start"]]
+        return None if start is None else (start, row[i[f"{name}_end"]])
+
+    return BratClaim(
+        content=(row[i["content_start"]], row[i["content_end"]]),
+        cue=span("cue"),
+        mention=span("mention"),
+        source=row[i["source"]],
+        status=row[i["status"]],
+        attribution_type=row[i["attribution_type"]] or "",
+        note=row[i["note"]] or "",
+        evidence_url=row[i["evidence_url"]] or "",
+    )
+
+
+def brat_documents(
+    rows: Iterable[Sequence[Any]], bodies: Iterable[tuple[int, str]]
+) -> Iterator[tuple[str, str]]:
+    """Data rows (ordered by article) and (article id, body) pairs (in id order) → brat files
+    as (path, text): ``<who>/<article_id>.txt`` (the body exactly) and ``.ann``, where who is
+    the rows' annotator column ("gold" or a pseudonym). Every label set with a row in an
+    article gets its pair of files, an empty ``.ann`` when it holds no claim. One article's
+    rows are held at a time."""
+    i = _COLUMN_INDEX
+    article_col, who_col, position_col = i["article_id"], i["annotator"], i["claim_position"]
+    bodies = iter(bodies)
+
+    def body_of(article_id: int) -> str:
+        for found, body in bodies:
+            if found == article_id:
+                return body
+        raise ValueError(f"no body for article {article_id}: bodies must be in id order")
+
+    def documents(article_id: int, by_who: dict[str, list[BratClaim]]) -> Iterator[tuple]:
+        body = body_of(article_id)
+        for who, claims in by_who.items():
+            yield f"{who}/{article_id}.txt", body
+            yield f"{who}/{article_id}.ann", brat_ann(body, claims)
+
+    current, by_who = None, {}
+    for row in rows:
+        article_id = row[article_col]
+        if article_id != current:
+            if current is not None:
+                yield from documents(current, by_who)
+            current, by_who = article_id, {}
+        claims = by_who.setdefault(row[who_col], [])
+        if row[position_col] is not None:
+            claims.append(_brat_claim(row))
+    if current is not None:
+        yield from documents(current, by_who)
+
+
+@dataclass(frozen=True, slots=True)
+class BratSpan:
+    """A T line read back: its type, its fragments and the text it gives."""
+
+    type: str
+    fragments: tuple[tuple[int, int], ...]
+    text: str
+
+
+def read_brat_ann(ann: str) -> dict[str, Any]:
+    """Parse a brat ``.ann`` (the subset brat_ann writes, in brat's standoff syntax):
+    ``{"T": {id: BratSpan}, "R": {id: (type, arg1, arg2)}, "A": {id: (name, target, value)},
+    "#": [(target, note)]}``. Raises ValueError on a line it cannot read."""
+    out: dict[str, Any] = {"T": {}, "R": {}, "A": {}, "#": []}
+    for number, line in enumerate(ann.split("\n"), 1):
+        if not line:
+            continue
+        parts = line.split("\t", 2)
+        ident = parts[0]
+        try:
+            if ident.startswith("T"):
+                kind, _, offsets = parts[1].partition(" ")
+                fragments = tuple(
+                    (int(s), int(e)) for s, e in (piece.split(" ") for piece in offsets.split(";"))
+                )
+                out["T"][ident] = BratSpan(kind, fragments, parts[2])
+            elif ident.startswith("R"):
+                kind, arg1, arg2 = parts[1].split(" ")
+                out["R"][ident] = (kind, arg1.removeprefix("Arg1:"), arg2.removeprefix("Arg2:"))
+            elif ident.startswith("A"):
+                name, target, value = parts[1].split(" ")
+                out["A"][ident] = (name, target, value)
+            elif ident.startswith("#"):
+                _, target = parts[1].split(" ")
+                out["#"].append((target, parts[2]))
+            else:
+                raise ValueError(f"unknown annotation {ident!r}")
+        except (IndexError, ValueError) as error:
+            raise ValueError(f"line {number}: {line!r}: {error}") from error
+    return out

@@ -7,7 +7,14 @@ from django.core.validators import URLValidator
 from django.db.models import Q
 
 from claims import selectors
-from claims.models import Article, AttributionType, Source, SourceKind, VerificationStatus
+from claims.models import (
+    Article,
+    AttributionType,
+    Claim,
+    Source,
+    SourceKind,
+    VerificationStatus,
+)
 
 
 class StatusChoiceField(forms.TypedChoiceField):
@@ -24,13 +31,43 @@ class StatusChoiceField(forms.TypedChoiceField):
         )
 
 
-class LabelForm(forms.Form):
-    is_claim = forms.TypedChoiceField(
-        choices=[("yes", "Claim"), ("no", "Not a claim")],
-        coerce=lambda v: v == "yes",
-        widget=forms.RadioSelect,
-        error_messages={"required": "Say whether the sentence is a claim (c / n)."},
+OFFSET_MAX = 2**31 - 1  # offsets are PositiveIntegerField
+MAX_CLAIMS = 20
+CLAIM_PREFIX = "claims"
+SPAN_ROLES = {"content": "content", "cue": "cue", "mention": "source mention"}
+
+
+def _offset(required: bool = False) -> forms.IntegerField:
+    return forms.IntegerField(
+        required=required,
+        min_value=0,
+        max_value=OFFSET_MAX,
+        widget=forms.HiddenInput,
+        error_messages={"required": "Mark the claim's content (x) in the text."},
     )
+
+
+def _source_by_name(name: str, user) -> Source | None:
+    name = name.strip()
+    if not name:
+        return None
+    source = selectors.resolve_source_name(name, user=user)
+    if source is None:
+        raise forms.ValidationError(
+            f"No source is called {name!r}. Pick one from the list, or propose it below."
+        )
+    return source
+
+
+class ClaimForm(forms.Form):
+    """One claim of a label: spans as offsets into the article body, and what is said of it."""
+
+    content_start = _offset(required=True)
+    content_end = _offset(required=True)
+    cue_start = _offset()
+    cue_end = _offset()
+    mention_start = _offset()
+    mention_end = _offset()
     source = forms.CharField(required=False, max_length=200)
     attribution_type = forms.ChoiceField(
         choices=[("", "—"), *AttributionType.choices], required=False
@@ -38,11 +75,142 @@ class LabelForm(forms.Form):
     status = forms.ModelChoiceField(
         queryset=VerificationStatus.objects.filter(is_active=True),
         to_field_name="code",
-        required=False,
         widget=forms.RadioSelect,
+        error_messages={"required": "A claim needs a verification status (keys 1 to 9)."},
     )
-    span_start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
-    span_end = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    evidence_url = forms.CharField(
+        required=False, max_length=1000, validators=[URLValidator(schemes=["http", "https"])]
+    )
+
+    def __init__(self, *args, user=None, statuses=None, body=None, sentence=None, **kwargs):
+        self.user = user
+        self.body = body  # the article body: spans are checked against it, texts cut from it
+        self.sentence = sentence  # (start, end): the content must take words of the sentence
+        super().__init__(*args, **kwargs)
+        if statuses is not None:  # the statuses the view has read: no lookup of its own
+            field = StatusChoiceField(statuses)
+            field.required = True
+            field.error_messages["required"] = self.fields["status"].error_messages["required"]
+            self.fields["status"] = field
+
+    def clean_source(self) -> Source | None:
+        return _source_by_name(self.cleaned_data["source"], self.user)
+
+    def clean(self):
+        cleaned = super().clean()
+        for role, name in SPAN_ROLES.items():
+            start, end = cleaned.get(f"{role}_start"), cleaned.get(f"{role}_end")
+            if f"{role}_start" in self.errors or f"{role}_end" in self.errors:
+                continue
+            if (start is None) != (end is None):
+                self.add_error(None, f"The {name} needs both a start and an end.")
+            elif start is not None and start >= end:
+                self.add_error(None, f"The {name} must end after it starts.")
+            elif start is not None and self.body is not None and end > len(self.body):
+                self.add_error(None, f"The {name} runs past the end of the article.")
+            elif role == "content" and not self._in_sentence(start, end):
+                self.add_error(None, "The claim's content must include words of this sentence.")
+        return cleaned
+
+    def _in_sentence(self, start: int | None, end: int | None) -> bool:
+        if start is None or self.sentence is None:
+            return True
+        return start < self.sentence[1] and end > self.sentence[0]
+
+    def claim(self) -> dict:
+        """The claim as the services take it (see the label dict in claims/services.py)."""
+        data = self.cleaned_data
+        return {
+            "content_start": data["content_start"],
+            "content_end": data["content_end"],
+            "cue_start": data["cue_start"],
+            "cue_end": data["cue_end"],
+            "mention_start": data["mention_start"],
+            "mention_end": data["mention_end"],
+            "source_id": data["source"].pk if data["source"] else None,
+            "attribution_type": data["attribution_type"],
+            "status_id": data["status"].pk,
+            "note": data["note"],
+            "evidence_url": data["evidence_url"],
+        }
+
+    def unsaved_claim(self, position: int) -> Claim:
+        """The claim as an unsaved row holding the source and status the form read: what the
+        page shows after a save, without reading the stored claims back."""
+        data = self.cleaned_data
+        return Claim(
+            position=position,
+            **{
+                f"{role}_{end}": data[f"{role}_{end}"]
+                for role in SPAN_ROLES
+                for end in ("start", "end")
+            },
+            source=data["source"],
+            attribution_type=data["attribution_type"],
+            status=data["status"],
+            note=data["note"],
+            evidence_url=data["evidence_url"],
+        )
+
+    def _offset_value(self, name: str) -> int | None:
+        value = self[name].value()
+        text = "" if value is None else str(value)
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 11 else None
+
+    def span_text(self, role: str) -> str:
+        """The text of a span as the form holds it now (empty if unmarked or invalid)."""
+        start, end = self._offset_value(f"{role}_start"), self._offset_value(f"{role}_end")
+        if self.body is None or start is None or end is None or not start < end:
+            return ""
+        return self.body[start:end]
+
+    @property
+    def content_text(self) -> str:
+        return self.span_text("content")
+
+    @property
+    def cue_text(self) -> str:
+        return self.span_text("cue")
+
+    @property
+    def mention_text(self) -> str:
+        return self.span_text("mention")
+
+
+class BaseClaimFormSet(forms.BaseFormSet):
+    def live_forms(self) -> list[ClaimForm]:
+        """The claims kept, in order: neither deleted nor left entirely empty."""
+        return [
+            form
+            for form in self.forms
+            if form.has_changed() or not form.empty_permitted
+            if not (self.can_delete and self._should_delete_form(form))
+        ]
+
+
+ClaimFormSet = forms.formset_factory(
+    ClaimForm,
+    formset=BaseClaimFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=MAX_CLAIMS,
+    validate_max=True,
+    absolute_max=MAX_CLAIMS,
+)
+
+
+class LabelForm(forms.Form):
+    """A sentence's label: claim or not, a note, and its claims (the formset `claims`)."""
+
+    is_claim = forms.TypedChoiceField(
+        choices=[("yes", "Claim"), ("no", "Not a claim")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the sentence is a claim (c / n)."},
+    )
     note = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -51,48 +219,52 @@ class LabelForm(forms.Form):
     )
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
-    def __init__(self, *args, user=None, statuses=None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        user=None,
+        statuses=None,
+        body=None,
+        sentence=None,
+        claims_initial=None,
+        **kwargs,
+    ):
         self.user = user
         super().__init__(*args, **kwargs)
-        if statuses is not None:  # the statuses the view has read: no lookup of its own
-            self.fields["status"] = StatusChoiceField(statuses)
-
-    def clean_source(self) -> Source | None:
-        name = self.cleaned_data["source"].strip()
-        if not name:
-            return None
-        source = selectors.resolve_source_name(name, user=self.user)
-        if source is None:
-            raise forms.ValidationError(
-                f"No source is called {name!r}. Pick one from the list, or propose it below."
-            )
-        return source
+        self.claims = ClaimFormSet(
+            self.data if self.is_bound else None,
+            initial=None if self.is_bound else claims_initial,
+            prefix=CLAIM_PREFIX,
+            form_kwargs={"user": user, "statuses": statuses, "body": body, "sentence": sentence},
+        )
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("is_claim") and not cleaned.get("status") and "status" not in self.errors:
-            self.add_error("status", "A claim needs a verification status (keys 1 to 9).")
+        if not cleaned.get("is_claim"):
+            return cleaned  # not a claim (or not said): the claims posted are not read
+        if not self.claims.is_valid():
+            self.add_error(None, "Check the claims below.")
+        elif not self.claims.live_forms():
+            self.add_error(
+                None,
+                "Mark the claim's content (x) in the text, or say it is not a claim (n).",
+            )
         return cleaned
-
-    def attach_relations(self, annotation) -> None:
-        """Give a label saved from this form the source and status objects the form read."""
-        for field in ("source", "status"):
-            value = self.cleaned_data.get(field)
-            if value is not None and getattr(annotation, f"{field}_id") == value.pk:
-                setattr(annotation, field, value)
 
     def label(self) -> dict:
         data = self.cleaned_data
+        claims = [form.claim() for form in self.claims.live_forms()] if data["is_claim"] else []
         return {
             "is_claim": data["is_claim"],
-            "source_id": data["source"].pk if data["source"] else None,
-            "attribution_type": data["attribution_type"],
-            "status_id": data["status"].pk if data["status"] else None,
-            "span_start": data["span_start"],
-            "span_end": data["span_end"],
             "note": data["note"],
             "evidence_url": data["evidence_url"],
+            "claims": claims,
         }
+
+    def unsaved_claims(self) -> list[Claim]:
+        if not self.cleaned_data["is_claim"]:
+            return []
+        return [form.unsaved_claim(i) for i, form in enumerate(self.claims.live_forms())]
 
 
 class SourceProposalForm(forms.Form):
@@ -173,11 +345,29 @@ class ReviewFilterForm(forms.Form):
 
 
 class GoldForm(LabelForm):
-    """An editor's correction: the label fields plus a comment; version is the gold version."""
+    """An editor's correction: the label with its claims, and a comment; version is the gold
+    version. (The label's own note and evidence URL are the annotators'; not posted here.)"""
 
     comment = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+def claim_initial(claim) -> dict:
+    """A stored claim as the initial values of a ClaimForm."""
+    return {
+        "content_start": claim.content_start,
+        "content_end": claim.content_end,
+        "cue_start": claim.cue_start,
+        "cue_end": claim.cue_end,
+        "mention_start": claim.mention_start,
+        "mention_end": claim.mention_end,
+        "source": claim.source.name if claim.source else "",
+        "attribution_type": claim.attribution_type,
+        "status": claim.status.code,
+        "note": claim.note,
+        "evidence_url": claim.evidence_url,
+    }
 
 
 class SendBackForm(forms.Form):
@@ -193,14 +383,14 @@ class ExportForm(forms.Form):
     FORMATS = [
         ("csv", "CSV (spreadsheets)"),
         ("jsonl", "JSONL (exact text, for code)"),
-        ("zip", "ZIP bundle: data, dataset card, taxonomy"),
+        ("zip", "ZIP bundle: data, dataset card, taxonomy, brat standoff, PARC-style JSONL"),
         ("claimreview", "ClaimReview JSON-LD (gold claims)"),
     ]
 
     level = forms.ChoiceField(
         choices=[
-            ("gold", "Gold labels: one row per sentence"),
-            ("annotations", "All annotations: one row per sentence and annotator"),
+            ("gold", "Gold labels: one row per gold claim (or sentence without claims)"),
+            ("annotations", "All annotations: one row per claim of each annotator's label"),
         ],
         initial="gold",
         required=False,

@@ -336,6 +336,84 @@ class Annotation(models.Model):
         return self.sentence.text[self.span_start : self.span_end]
 
 
+def _span_valid(prefix: str, name: str, *, optional: bool) -> models.CheckConstraint:
+    start, end = f"{name}_start", f"{name}_end"
+    ordered = Q(**{f"{start}__isnull": False, f"{end}__gt": F(start)})
+    if optional:
+        ordered |= Q(**{f"{start}__isnull": True, f"{end}__isnull": True})
+    return models.CheckConstraint(condition=ordered, name=f"{prefix}_{name}_span_valid")
+
+
+class Claim(models.Model):
+    """One attribution in a label: who (the source mention, resolved to a taxonomy source)
+    claims what (the content), by which words (the cue), and how far it is verified.
+
+    A claim belongs to exactly one label: one annotator's annotation of a sentence, or the
+    sentence's gold label. Its spans are character offsets into the article body (not the
+    sentence), so a content span may run over several sentences (a quote ending in "he said")
+    and a source mention may lie in an earlier sentence. The database keeps each span ordered
+    and inside the body (a trigger, migration 0013), and a claim's status required.
+    """
+
+    AttributionType = AttributionType
+
+    annotation = models.ForeignKey(
+        "Annotation", null=True, blank=True, on_delete=models.CASCADE, related_name="claims"
+    )
+    gold = models.ForeignKey(
+        "GoldLabel", null=True, blank=True, on_delete=models.CASCADE, related_name="claims"
+    )
+    # The claim's place among its label's claims (0, 1, …), the order the annotator made them.
+    position = models.PositiveSmallIntegerField(default=0)
+    content_start = models.PositiveIntegerField()
+    content_end = models.PositiveIntegerField()
+    cue_start = models.PositiveIntegerField(null=True, blank=True)
+    cue_end = models.PositiveIntegerField(null=True, blank=True)
+    mention_start = models.PositiveIntegerField(null=True, blank=True)
+    mention_end = models.PositiveIntegerField(null=True, blank=True)
+    # NULL: unattributed (the text names nobody).
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
+    )
+    attribution_type = models.CharField(max_length=16, choices=AttributionType.choices, blank=True)
+    status = models.ForeignKey(VerificationStatus, on_delete=models.PROTECT, related_name="claims")
+    note = models.TextField(blank=True)
+    evidence_url = models.URLField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["annotation", "gold", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annotation__isnull=False, gold__isnull=True)
+                | Q(annotation__isnull=True, gold__isnull=False),
+                name="claim_one_label",
+            ),
+            models.UniqueConstraint(
+                fields=["annotation", "position"],
+                condition=Q(annotation__isnull=False),
+                name="claim_position_in_annotation",
+            ),
+            models.UniqueConstraint(
+                fields=["gold", "position"],
+                condition=Q(gold__isnull=False),
+                name="claim_position_in_gold",
+            ),
+            _span_valid("claim", "content", optional=False),
+            _span_valid("claim", "cue", optional=True),
+            _span_valid("claim", "mention", optional=True),
+            models.CheckConstraint(
+                condition=Q(attribution_type__in=["", *AttributionType.values]),
+                name="claim_attribution_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = (
+            f"annotation {self.annotation_id}" if self.annotation_id else f"gold {self.gold_id}"
+        )
+        return f"claim {self.position} of {owner}"
+
+
 class Assignment(models.Model):
     """An article in an annotator's queue."""
 
@@ -426,6 +504,9 @@ class GoldLabel(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gold_labels"
     )
     comment = models.TextField(blank=True)
+    # The claims as they were saved with this version (kept by the services with the Claim
+    # rows), so that the gold label's history records what each version said.
+    claims_snapshot = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Q
 
-from claims import agreement
+from claims import agreement, spans
 from claims.models import (
     Annotation,
     Assignment,
+    Claim,
     GoldLabel,
     ReviewItem,
     Sentence,
@@ -38,12 +39,42 @@ class FieldReport:
 
 
 @dataclass
+class SpanCell:
+    """One figure of the span agreement table and what it was computed from."""
+
+    value: float | None
+    detail: str
+
+
+@dataclass
+class SpanRow:
+    label: str
+    pooled: SpanCell
+    mean: SpanCell | None  # the mean of the pairs' F1; None for the other measures
+    pairs: list[SpanCell]
+
+
+@dataclass
+class SpanReport:
+    pairs: list[str]  # "a / b", the table's columns
+    rows: list[SpanRow]
+    sentences: int  # sentence labels compared, summed over the pairs
+    matched_claims: int  # summed over the pairs
+    tolerance: int = spans.TOLERANCE
+
+
+SPAN_KINDS = {"content": "Content", "cue": "Cue", "mention": "Source mention"}
+SPAN_RULES = {agreement.EXACT: "exact", agreement.OVERLAP: "overlap"}
+
+
+@dataclass
 class Report:
     fields: list[FieldReport]
     per_article: list[dict]
     annotators: list[str]
     progress: dict
     suggestions: dict
+    spans: SpanReport
 
 
 def report() -> Report:
@@ -102,6 +133,7 @@ def report() -> Report:
         annotators=annotators,
         progress=_progress(),
         suggestions=_suggestions(),
+        spans=_span_report(rows, annotators),
     )
 
 
@@ -123,6 +155,84 @@ def _confusion(labels, gold, annotators):
         if a:
             return agreement.confusion_matrix(a, b), f"{first} (rows) against {second} (columns)"
     return None, ""
+
+
+def _claim_labels(rows, annotators) -> dict[str, dict[int, list[spans.ClaimSpans] | None]]:
+    """Each annotator's claims per sentence, from the annotation rows and one query for all
+    claims. "Not a claim" is no claims; a claim label without claim rows (none yet) is left
+    out as not labelled."""
+    labels: dict[str, dict[int, list[spans.ClaimSpans] | None]] = {a: {} for a in annotators}
+    for sentence_id, _, _, annotator, is_claim, *_ in rows:
+        labels[annotator][sentence_id] = None if is_claim else []
+    claims = (
+        Claim.objects.filter(annotation__isnull=False)
+        .order_by("annotation_id", "position")
+        .values_list(
+            "annotation__annotator__username",
+            "annotation__sentence_id",
+            "content_start",
+            "content_end",
+            "cue_start",
+            "cue_end",
+            "mention_start",
+            "mention_end",
+            "source_id",
+            "attribution_type",
+            "status_id",
+        )
+    )
+    for annotator, sentence_id, c0, c1, q0, q1, m0, m1, source_id, kind, status_id in claims:
+        sentence_labels = labels.setdefault(annotator, {})
+        if sentence_labels.get(sentence_id) is None:
+            sentence_labels[sentence_id] = []
+        sentence_labels[sentence_id].append(
+            spans.ClaimSpans(
+                content=spans.Span(c0, c1),
+                cue=spans.Span.of(q0, q1),
+                mention=spans.Span.of(m0, m1),
+                source_id=source_id,
+                attribution_type=kind,
+                status_id=status_id,
+            )
+        )
+    return labels
+
+
+def _f1_cell(result: agreement.SpanF1) -> SpanCell:
+    return SpanCell(result.f1, f"{result.matched} of {result.n_a} + {result.n_b}")
+
+
+def _span_report(rows, annotators) -> SpanReport:
+    """Span agreement of every annotator pair and pooled (no rows with fewer than two)."""
+    result = agreement.span_agreement(_claim_labels(rows, annotators))
+    pooled = result.pooled
+    if pooled is None:
+        return SpanReport(pairs=[], rows=[], sentences=0, matched_claims=0)
+    both = [pooled, *result.pairs.values()]
+    table = [
+        SpanRow(
+            label=f"{kind_label}, {rule_label}",
+            pooled=_f1_cell(pooled.f1[(kind, rule)]),
+            mean=SpanCell(result.mean_f1[(kind, rule)], ""),
+            pairs=[_f1_cell(p.f1[(kind, rule)]) for p in both[1:]],
+        )
+        for kind, kind_label in SPAN_KINDS.items()
+        for rule, rule_label in SPAN_RULES.items()
+    ]
+    for name, label in (
+        ("source_alpha", "\N{GREEK SMALL LETTER ALPHA} source"),
+        ("status_alpha", "\N{GREEK SMALL LETTER ALPHA} status"),
+    ):
+        cells = [SpanCell(getattr(p, name), f"n={p.matched_claims}") for p in both]
+        table.append(SpanRow(f"{label} (matched claims)", cells[0], None, cells[1:]))
+    cells = [SpanCell(p.claim_count.share, f"n={p.claim_count.n}") for p in both]
+    table.append(SpanRow("Same number of claims", cells[0], None, cells[1:]))
+    return SpanReport(
+        pairs=[f"{a} / {b}" for a, b in result.pairs],
+        rows=table,
+        sentences=pooled.claim_count.n,
+        matched_claims=pooled.matched_claims,
+    )
 
 
 def _label_names():

@@ -1,31 +1,36 @@
 """Reads: queries that pages need, kept out of the views."""
 
 import datetime
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    StringAgg,
     Subquery,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Substr
 from django.shortcuts import get_object_or_404
 
-from claims import segmentation
+from claims import highlight, segmentation, spans
 from claims.models import (
     Annotation,
     Article,
     Assignment,
+    Claim,
     GoldLabel,
     ReviewItem,
     SendBack,
@@ -129,6 +134,12 @@ class Progress:
         return round(100 * self.done / self.total) if self.total else 100
 
 
+def progress_of(sentences: list[Sentence]) -> Progress:
+    """Progress from the workspace's sentences (each with `.mine`): no query of its own."""
+    annotatable = [s for s in sentences if s.is_annotatable]
+    return Progress(done=sum(s.mine is not None for s in annotatable), total=len(annotatable))
+
+
 def progress(*, user, article: Article) -> Progress:
     # distinct: the join to annotations must not count other annotators' labels.
     counts = Sentence.objects.filter(article=article, kind=Sentence.Kind.SENTENCE).aggregate(
@@ -142,7 +153,7 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
     """All sentences in order, each with `.mine`: this user's label or None (never others')."""
     mine = Prefetch(
         "annotations",
-        queryset=Annotation.objects.filter(annotator=user).select_related("source", "status"),
+        queryset=Annotation.objects.filter(annotator=user).prefetch_related(_claims()),
         to_attr="my_annotations",
     )
     sentences = list(
@@ -158,7 +169,47 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
         gap = article.body[previous_end : sentence.start] if previous_end is not None else "\n"
         sentence.new_paragraph = "\n" in gap
         previous_end = sentence.end
+    attach_segments(sentences)
     return sentences
+
+
+def _claims() -> Prefetch:
+    """A label's claims in order, with their source and status (`label.claim_list`)."""
+    return Prefetch(
+        "claims",
+        queryset=Claim.objects.select_related("source", "status").order_by("position"),
+        to_attr="claim_list",
+    )
+
+
+def claims_of(label) -> list[Claim]:
+    """A label's claims in order: as prefetched (`claim_list`), else read."""
+    claims = getattr(label, "claim_list", None)
+    if claims is None:
+        claims = label.claim_list = list(
+            label.claims.select_related("source", "status").order_by("position")
+        )
+    return claims
+
+
+def attach_segments(sentences: list[Sentence]) -> None:
+    """Give each sentence `.segments`: its text cut at the spans of the user's claims (`.mine`)
+    of all these sentences that reach into it (a quote over two sentences, a mention in an
+    earlier one). A sentence's row then shows the pieces of every marked span it holds."""
+    spans = [
+        span
+        for sentence in sentences
+        if sentence.mine is not None
+        for claim in claims_of(sentence.mine)
+        for span in highlight.claim_spans(claim, owner=sentence.pk)
+    ]
+    spans.sort()
+    for sentence in sentences:
+        claims = claims_of(sentence.mine) if sentence.mine is not None else []
+        # the statuses of its claims, each once, for the row's chip
+        sentence.claim_statuses = list({c.status_id: c.status for c in claims}.values())
+        inside = [s for s in spans if s.start < sentence.end and s.end > sentence.start]
+        sentence.segments = highlight.segments(sentence.text, sentence.start, inside)
 
 
 # No gold label here: nothing the annotator is shown may depend on it (blind annotation).
@@ -192,7 +243,7 @@ def with_my_label(sentence: Sentence, *, user) -> Sentence:
     """Set `.mine` (the user's label, with source and status) and `.send_back` (if open)."""
     sentence.mine = (
         Annotation.objects.filter(sentence=sentence, annotator=user)
-        .select_related("source", "status")
+        .prefetch_related(_claims())
         .first()
     )
     review = getattr(sentence, "review", None)
@@ -407,7 +458,8 @@ def paragraph_of(sentence: Sentence) -> tuple[str, str, str]:
 
 
 def review_detail(*, sentence_id: int) -> Sentence:
-    """A sentence for adjudication: article, suggestion, gold label, every annotator's label."""
+    """A sentence for adjudication: article, suggestion, gold label, every annotator's label,
+    each with its claims (`.claim_list`), and `.overlay`: the labels' spans over the text."""
     sentence = get_object_or_404(
         Sentence.objects.annotatable().select_related(
             "article",
@@ -421,12 +473,95 @@ def review_detail(*, sentence_id: int) -> Sentence:
         pk=sentence_id,
     )
     sentence.labels = list(
-        sentence.annotations.select_related("annotator", "source", "status").order_by(
-            "annotator__username"
-        )
+        sentence.annotations.select_related("annotator", "source", "status")
+        .prefetch_related(_claims())
+        .order_by("annotator__username")
     )
+    gold = getattr(sentence, "gold", None)
+    if gold is not None:
+        gold.claim_list = list(gold.claims.select_related("source", "status").order_by("position"))
     sentence.paragraph = paragraph_of(sentence)
+    sentence.overlay = review_overlay(sentence, gold)
+    sentence.neighbours = neighbours_of(sentence)
     return sentence
+
+
+def neighbours_of(sentence: Sentence) -> tuple[Sentence | None, Sentence | None]:
+    """The annotatable sentences before and after this one in its article (or None): the
+    correction form's word cursor reaches into them, for a quote that runs over a sentence
+    boundary and a source mention in the sentence before."""
+    siblings = Sentence.objects.annotatable().filter(article_id=sentence.article_id)
+    fields = ("id", "position", "start", "end", "text")
+    before = siblings.filter(position__lt=sentence.position).order_by("-position").only(*fields)
+    after = siblings.filter(position__gt=sentence.position).order_by("position").only(*fields)
+    return before.first(), after.first()
+
+
+@dataclass(frozen=True)
+class OverlayClaim:
+    claim: Claim
+    verdict: str  # "agrees", "differs", "alone" (claims.spans.claim_verdicts); "" for gold
+    content: str
+    cue: str
+    mention: str
+
+
+@dataclass(frozen=True)
+class OverlayRow:
+    who: str
+    label: object  # the Annotation or the GoldLabel
+    segments: list
+    claims: list[OverlayClaim]
+
+
+def review_overlay(sentence: Sentence, gold: GoldLabel | None) -> list[OverlayRow]:
+    """One row per annotator (and the gold label last): the text from the earliest to the
+    latest span of any label (at least the sentence), cut at every span edge, and the label's
+    claims with their texts and how they compare with the other annotators' claims."""
+    body = sentence.article.body
+    owners = [(label.annotator.username, label) for label in sentence.labels]
+    if gold is not None:
+        owners.append(("gold", gold))
+    edges = [
+        offset
+        for _, label in owners
+        for claim in label.claim_list
+        for role in highlight.ROLES
+        for offset in (getattr(claim, f"{role}_start"), getattr(claim, f"{role}_end"))
+        if offset is not None
+    ]
+    start = min([sentence.start, *edges])
+    end = max([sentence.end, *edges])
+    verdicts = spans.claim_verdicts(
+        [[spans.ClaimSpans.from_claim(c) for c in label.claim_list] for label in sentence.labels]
+    )
+    rows = []
+    for index, (who, label) in enumerate(owners):
+        marks = [
+            highlight.Span(
+                getattr(claim, f"{role}_start"), getattr(claim, f"{role}_end"), role, position
+            )
+            for position, claim in enumerate(label.claim_list, start=1)
+            for role in highlight.ROLES
+            if getattr(claim, f"{role}_start") is not None
+        ]
+        claims = [
+            OverlayClaim(
+                claim=claim,
+                verdict=verdicts[index][position] if index < len(verdicts) else "",
+                **{
+                    role: body[getattr(claim, f"{role}_start") : getattr(claim, f"{role}_end")]
+                    if getattr(claim, f"{role}_start") is not None
+                    else ""
+                    for role in highlight.ROLES
+                },
+            )
+            for position, claim in enumerate(label.claim_list)
+        ]
+        rows.append(
+            OverlayRow(who, label, highlight.segments(body[start:end], start, marks), claims)
+        )
+    return rows
 
 
 def review_neighbour(*, sentence: Sentence, filters: ReviewFilters) -> int | None:
@@ -451,17 +586,23 @@ def sentence_history(*, sentence: Sentence) -> list[HistoryEntry]:
     sources = dict(Source.objects.values_list("id", "name"))
     statuses_by_id = dict(VerificationStatus.objects.values_list("id", "label"))
 
+    def describe_claim(claim: dict) -> str:
+        parts = [statuses_by_id.get(claim.get("status_id"), "?")]
+        if claim.get("source_id"):
+            parts.append(sources.get(claim["source_id"], "?"))
+        if claim.get("attribution_type"):
+            parts.append(claim["attribution_type"].replace("_", " "))
+        return ", ".join(parts)
+
     def describe(label: dict | None) -> str:
         if not label:
             return "no label"
         if not label.get("is_claim"):
             return "not a claim"
-        parts = [statuses_by_id.get(label.get("status_id"), "?")]
-        if label.get("source_id"):
-            parts.append(sources.get(label["source_id"], "?"))
-        if label.get("attribution_type"):
-            parts.append(label["attribution_type"].replace("_", " "))
-        return "claim: " + ", ".join(parts)
+        claims = label.get("claims") or []
+        if len(claims) == 1:
+            return "claim: " + describe_claim(claims[0])
+        return f"{len(claims)} claims: " + "; ".join(map(describe_claim, claims))
 
     entries = [
         HistoryEntry(
@@ -473,10 +614,7 @@ def sentence_history(*, sentence: Sentence) -> list[HistoryEntry]:
         for event in sentence.events.select_related("actor")
     ]
     for record in GoldLabel.history.filter(sentence_id=sentence.pk).select_related("history_user"):
-        label = {
-            f: getattr(record, f)
-            for f in ("is_claim", "source_id", "status_id", "attribution_type")
-        }
+        label = {"is_claim": record.is_claim, "claims": record.claims_snapshot}
         entries.append(
             HistoryEntry(
                 at=record.history_date,
@@ -555,124 +693,240 @@ class ExportFilters:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
 
 
-# Columns in claims.exporting.COLUMNS order, as ORM paths for each level. None marks a column
-# filled in Python (pseudonyms, span text) or always empty at that level.
-_GOLD_PATHS = (
-    "article_id",
-    "article__external_id",
-    "article__title",
-    "article__outlet",
-    "article__url",
-    "article__published_on",
-    "id",
-    "position",
-    "start",
-    "end",
-    "text",
-    "gold__is_claim",
-    "gold__span_start",
-    "gold__span_end",
-    None,
-    "gold__source__name",
-    "gold__source__kind",
-    "gold__source__side",
-    "gold__attribution_type",
-    "gold__status__code",
-    None,
-    None,
-    "gold__origin",
-    "gold__editor_id",
-    "gold__updated_at",
+@dataclass(frozen=True)
+class _Paths:
+    """Where a row's parts are, from the export queryset's model, at one level."""
+
+    article: str  # prefix of the article's fields
+    sentence: str  # prefix of the labelled sentence's fields
+    label: str  # prefix of the label's fields (gold label or annotation)
+    claim: str  # prefix of the claim's fields (a LEFT JOIN: NULL for a label without claims)
+
+
+_GOLD = _Paths(article="article__", sentence="", label="gold__", claim="gold__claims__")
+_ANNOTATIONS = _Paths(
+    article="sentence__article__", sentence="sentence__", label="", claim="claims__"
 )
-_ANNOTATION_PATHS = (
-    "sentence__article_id",
-    "sentence__article__external_id",
-    "sentence__article__title",
-    "sentence__article__outlet",
-    "sentence__article__url",
-    "sentence__article__published_on",
-    "sentence_id",
-    "sentence__position",
-    "sentence__start",
-    "sentence__end",
-    "sentence__text",
-    "is_claim",
-    "span_start",
-    "span_end",
-    None,
-    "source__name",
-    "source__kind",
-    "source__side",
-    "attribution_type",
-    "status__code",
-    "annotator_id",
-    "updated_at",
-    None,
-    None,
-    None,
-)
+
+
+def _span_text(paths: _Paths, name: str):
+    """body[start:end] of one of the claim's spans, cut by the database (NULL: no span), so
+    that no article body crosses the wire once per row. A span inside the labelled sentence
+    (nearly all) is cut from the sentence's text: SUBSTRING walks the characters from the
+    start of its text, and a body is a hundred times longer than a sentence."""
+    start, end = F(f"{paths.claim}{name}_start"), F(f"{paths.claim}{name}_end")
+    sentence_start = F(f"{paths.sentence}start")
+    inside = Q(
+        **{
+            f"{paths.claim}{name}_start__gte": sentence_start,
+            f"{paths.claim}{name}_end__lte": F(f"{paths.sentence}end"),
+        }
+    )
+    return Case(
+        When(
+            inside, then=Substr(f"{paths.sentence}text", start - sentence_start + 1, end - start)
+        ),
+        default=Substr(f"{paths.article}body", start + 1, end - start),
+        output_field=CharField(),
+    )
+
+
+def _content_sentence_ids(paths: _Paths):
+    """The ids of the sentences the content span touches, space-separated, in article order.
+
+    Almost always the labelled sentence itself, which costs nothing; a span beyond it (a
+    quote over several sentences) asks the sentence index of its article.
+    """
+    claim, sentence = paths.claim, paths.sentence
+    sentence_id = "id" if not sentence else f"{sentence}id"
+    overlapping = Sentence.objects.filter(
+        article_id=OuterRef(f"{sentence}article_id"),
+        start__lt=OuterRef(f"{claim}content_end"),
+        end__gt=OuterRef(f"{claim}content_start"),
+    )
+    # Ordered by position where the database can order an aggregate (PostgreSQL; SQLite from
+    # 3.44); older SQLite concatenates in the order it reads the (article, position) index.
+    ordered = connection.features.supports_aggregate_order_by_clause
+    ids = StringAgg(Cast("id", CharField()), Value(" "), order_by="position" if ordered else None)
+    return Case(
+        When(**{f"{claim}id__isnull": True}, then=Value(None)),
+        When(
+            **{
+                f"{claim}content_start__gte": F(f"{sentence}start"),
+                f"{claim}content_end__lte": F(f"{sentence}end"),
+            },
+            then=Cast(sentence_id, CharField()),
+        ),
+        default=Subquery(
+            overlapping.order_by().values("article_id").annotate(ids=ids).values("ids")[:1]
+        ),
+        output_field=CharField(),
+    )
+
+
+def _export_columns(gold: bool) -> list:
+    """The columns in claims.exporting.COLUMNS order, as ORM paths and expressions."""
+    p = _GOLD if gold else _ANNOTATIONS
+    a, s, label, c = p.article, p.sentence, p.label, p.claim
+    empty = Value(None, output_field=CharField())
+    return [
+        f"{s}article_id",
+        f"{a}external_id",
+        f"{a}title",
+        f"{a}outlet",
+        f"{a}url",
+        f"{a}published_on",
+        "id" if gold else "sentence_id",
+        f"{s}position",
+        f"{s}start",
+        f"{s}end",
+        f"{s}text",
+        f"{label}is_claim",
+        f"{c}position",
+        _content_sentence_ids(p),
+        f"{c}content_start",
+        f"{c}content_end",
+        _span_text(p, "content"),
+        f"{c}cue_start",
+        f"{c}cue_end",
+        _span_text(p, "cue"),
+        f"{c}mention_start",
+        f"{c}mention_end",
+        _span_text(p, "mention"),
+        f"{c}source__name",
+        f"{c}source__kind",
+        f"{c}source__side",
+        f"{c}attribution_type",
+        f"{c}status__code",
+        f"{c}note",
+        f"{c}evidence_url",
+        "gold__comment" if gold else "note",
+        empty if gold else "evidence_url",
+        Value("gold", output_field=CharField()) if gold else "annotator_id",
+        empty if gold else "updated_at",
+        "gold__origin" if gold else empty,
+        "gold__editor_id" if gold else empty,
+        "gold__updated_at" if gold else empty,
+    ]
+
+
+# Where _export_values finds the user ids to pseudonymise (claims.exporting.COLUMNS order).
+_ANNOTATOR, _REVIEWED_BY = 32, 35
 
 
 def export_queryset(filters: ExportFilters):
+    """(queryset, columns): one row per claim, or per label without claims (and, at gold
+    level, per sentence without a gold label), in article, sentence, annotator and claim
+    order. The claim filters (sources, kinds, sides, statuses, claims_only) keep the rows of
+    the claims that pass them; they are applied in one filter() so that the columns read the
+    same claims join."""
     gold = filters.level == "gold"
+    p = _GOLD if gold else _ANNOTATIONS
     if gold:
         rows = Sentence.objects.annotatable()
-        article, label = "article__", "gold__"
-        order = ("article_id", "position")
+        order = ("article_id", "position", "gold__claims__position")
     else:
         rows = Annotation.objects.all()
-        article, label = "sentence__article__", ""
-        order = ("sentence__article_id", "sentence__position", "annotator_id")
-    conditions = {
-        f"{article}published_on__gte": filters.date_from,
-        f"{article}published_on__lte": filters.date_to,
-        f"{article}outlet__in": filters.outlets,
-        f"{article}id__in": filters.articles,
-        f"{label}source_id__in": filters.sources,
-        f"{label}source__kind__in": filters.source_kinds,
-        f"{label}source__side__in": filters.sides,
-        f"{label}status__code__in": filters.statuses,
+        order = ("sentence__article_id", "sentence__position", "annotator_id", "claims__position")
+    article_conditions = {
+        f"{p.article}published_on__gte": filters.date_from,
+        f"{p.article}published_on__lte": filters.date_to,
+        f"{p.article}outlet__in": filters.outlets,
+        f"{p.article}id__in": filters.articles,
     }
-    rows = rows.filter(**{k: v for k, v in conditions.items() if v not in (None, ())})
+    claim_conditions = {
+        f"{p.claim}source_id__in": filters.sources,
+        f"{p.claim}source__kind__in": filters.source_kinds,
+        f"{p.claim}source__side__in": filters.sides,
+        f"{p.claim}status__code__in": filters.statuses,
+    }
     if filters.claims_only:
-        rows = rows.filter(**{f"{label}is_claim": True})
+        claim_conditions[f"{p.claim}isnull"] = False
+    rows = rows.filter(**{k: v for k, v in article_conditions.items() if v not in (None, ())})
+    # One filter() call: the claims join it makes is the one the columns read.
+    rows = rows.filter(**{k: v for k, v in claim_conditions.items() if v not in (None, ())})
     if filters.reviewed_only:
         rows = (
             rows.filter(gold__isnull=False) if gold else rows.filter(sentence__gold__isnull=False)
         )
-    return rows.order_by(*order), (_GOLD_PATHS if gold else _ANNOTATION_PATHS)
+    return rows.order_by(*order), _export_columns(gold)
 
 
 def export_count(*, filters: ExportFilters) -> int:
     rows, _ = export_queryset(filters)
-    return rows.count()
+    claim = (_GOLD if filters.level == "gold" else _ANNOTATIONS).claim
+    # Counted over the claims join, as the rows are (a label with 3 claims is 3 rows).
+    return rows.values_list(f"{claim}id").count()
 
 
-def export_rows(*, filters: ExportFilters, pseudonymize, chunk_size: int = 5000):
+@contextmanager
+def export_snapshot():
+    """The context to read an export in. On PostgreSQL one transaction, so that a server-side
+    cursor needs no WITH HOLD (the first rows arrive at once, not after the whole result is
+    materialised) and every statement sees committed data of one moment per statement; and
+    without JIT compilation, which costs seconds of a one-pass export and saves nothing.
+    SQLite would block writers meanwhile, so there nothing."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+@contextmanager
+def bundle_snapshot():
+    """The context to read a whole bundle in: on PostgreSQL one REPEATABLE READ, read-only
+    transaction, so that its passes (data, attributions, brat, ClaimReview, counts) all see the
+    database of one moment; a label saved meanwhile is in none of them or in all. (Inside a
+    transaction already — the tests — the caller's stands.) SQLite: the passes are short
+    reads of a database that changes by whole transactions; nothing."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+def export_rows(*, filters: ExportFilters, pseudonymize, chunk_size: int = 5000, snapshot=True):
     """Rows in claims.exporting.COLUMNS order, streamed from a chunked cursor.
 
-    The database returns the columns already in order (empty ones as NULL), so each row only
-    gets its pseudonyms and claim-span text in Python.
+    The database returns the columns already in order (span texts cut out of the body by
+    the database, empty ones as NULL), so each row only gets its pseudonyms in Python.
+    ``snapshot=False``: the caller holds export_snapshot() around several streams.
     """
-    rows, paths = export_queryset(filters)
-    columns = [Value(None, output_field=CharField()) if p is None else p for p in paths]
-    # On PostgreSQL read inside one transaction: the server-side cursor then needs no WITH
-    # HOLD, so the first rows arrive at once (not after the whole result is materialised),
-    # and the export is one consistent snapshot. SQLite would block writers meanwhile.
-    snapshot = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
-    with snapshot:
-        yield from _export_values(
-            rows.values_list(*columns).iterator(chunk_size=chunk_size), pseudonymize
-        )
+    rows, columns = export_queryset(filters)
+    with export_snapshot() if snapshot else nullcontext():
+        values = rows.values_list(*columns).iterator(chunk_size=chunk_size)
+        yield from _export_values(values, pseudonymize, gold=filters.level == "gold")
 
 
-def _export_values(values_iterator, pseudonymize):
-    for values in values_iterator:
-        row = list(values)
-        if row[20] is not None:
-            row[20] = pseudonymize(row[20])  # annotator
-        if row[23] is not None:
-            row[23] = pseudonymize(row[23])  # reviewed_by
-        if row[12] is not None:
-            row[14] = row[10][row[12] : row[13]]  # the claim span's text
-        yield row
+def _export_values(values_iterator, pseudonymize, *, gold: bool):
+    if gold:
+        for values in values_iterator:
+            if values[_REVIEWED_BY] is None:
+                yield values
+            else:
+                row = list(values)
+                row[_REVIEWED_BY] = pseudonymize(row[_REVIEWED_BY])
+                yield row
+    else:
+        for values in values_iterator:
+            row = list(values)
+            row[_ANNOTATOR] = pseudonymize(row[_ANNOTATOR])
+            yield row
+
+
+def export_article_bodies(filters: ExportFilters, *, chunk_size: int = 200):
+    """(article id, body) of every article with rows in the export, in id order (the rows'
+    article order), streamed: for the brat files of the bundle."""
+    rows, _ = export_queryset(filters)
+    article_ids = rows.order_by().values(
+        "article_id" if filters.level == "gold" else "sentence__article_id"
+    )
+    articles = Article.objects.filter(pk__in=article_ids).order_by("pk")
+    return articles.values_list("pk", "body").iterator(chunk_size=chunk_size)

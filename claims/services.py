@@ -12,11 +12,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, OuterRef, ProtectedError, Subquery
+from django.db.models import Count, OuterRef, ProtectedError, Q, Subquery
+from django.db.models.functions import Length
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from claims import attribution, segmentation, selectors
+from claims import attribution, segmentation, selectors, spans
 from claims.importing import ArticleRecord, body_checksum, title_from_body
 from claims.models import (
     Annotation,
@@ -24,6 +25,7 @@ from claims.models import (
     Article,
     Assignment,
     AttributionType,
+    Claim,
     GoldLabel,
     ReviewItem,
     SendBack,
@@ -413,16 +415,25 @@ def assignments_create(
 
 # --- annotations ---------------------------------------------------------------------------
 
-LABEL_FIELDS = (
-    "is_claim",
+# A label, as the services take it and as the history (AnnotationEvent) records it:
+#   {"is_claim": bool, "note": str, "evidence_url": str, "claims": [claim, ...]}
+# a claim being a dict of CLAIM_FIELDS, its spans offsets into the article body. "Not a claim"
+# is is_claim False with no claims; a claim label has one claim or more, stored in list order.
+CLAIM_FIELDS = (
+    "content_start",
+    "content_end",
+    "cue_start",
+    "cue_end",
+    "mention_start",
+    "mention_end",
     "source_id",
     "attribution_type",
     "status_id",
-    "span_start",
-    "span_end",
     "note",
     "evidence_url",
 )
+SPANS = ("content", "cue", "mention")
+MAX_CLAIMS = 20  # per label; the form allows as many
 
 
 class AnnotationConflict(Exception):
@@ -436,10 +447,25 @@ class AnnotationConflict(Exception):
         super().__init__("This label was changed elsewhere since you opened it.")
 
 
-def label_snapshot(annotation: Annotation | None) -> dict | None:
+def claim_snapshot(claim: Claim) -> dict:
+    return {field: getattr(claim, field) for field in CLAIM_FIELDS}
+
+
+def label_snapshot(
+    annotation: Annotation | None, claims: Iterable[Claim] | None = None
+) -> dict | None:
+    """The label as the services take it; `claims` when already read, else the annotation's
+    (prefetched or read in one query)."""
     if annotation is None:
         return None
-    return {field: getattr(annotation, field) for field in LABEL_FIELDS}
+    if claims is None:
+        claims = annotation.claims.all()
+    return {
+        "is_claim": annotation.is_claim,
+        "note": annotation.note,
+        "evidence_url": annotation.evidence_url,
+        "claims": [claim_snapshot(claim) for claim in claims],
+    }
 
 
 def annotation_save(
@@ -448,7 +474,8 @@ def annotation_save(
     """Save one annotator's label for a sentence, refusing to overwrite a newer one.
 
     `expected_version` is the version the annotator's form was built from (0: no label yet).
-    Re-sending the same label (a double submit) changes nothing and is not a conflict.
+    Re-sending the same label (a double submit) changes nothing and is not a conflict. The
+    saved annotation comes back with `.claim_list`, its claims in order.
 
     Blind annotation: nothing here depends on the gold label or on other annotators' labels,
     so the annotator's answer cannot either. A label saved after an editor adjudicated the
@@ -478,11 +505,12 @@ class _LabelInsertRefused(Exception):
 class _Locked(NamedTuple):
     send_back_id: int | None  # the sentence's open send-back
     accepted_id: int | None  # the annotation its gold label accepted
+    body_length: int | None  # of the sentence's article: claims must lie inside
 
 
 def _sentence_lock(sentence_id: int) -> _Locked:
     """Lock the sentence row for the rest of the transaction, then read, under the lock, its
-    open send-back and the annotation its gold label accepted.
+    open send-back, the annotation its gold label accepted and its article's length.
 
     Every write that changes a sentence's annotations, gold label, send-back or queue row takes
     this lock first, so those writes are serialized per sentence and each recomputes the queue
@@ -493,7 +521,7 @@ def _sentence_lock(sentence_id: int) -> _Locked:
     """
     locked = Sentence.objects.select_for_update(of=("self",)).filter(pk=sentence_id)
     if not locked.values_list("pk", flat=True):
-        return _Locked(None, None)
+        return _Locked(None, None, None)
     open_send_back = SendBack.objects.filter(sentence=OuterRef("pk"), resolved_at=None)
     accepted = GoldLabel.objects.filter(sentence=OuterRef("pk"))
     row = (
@@ -501,24 +529,56 @@ def _sentence_lock(sentence_id: int) -> _Locked:
         .annotate(
             open_send_back=Subquery(open_send_back.values("pk")[:1]),
             accepted=Subquery(accepted.values("accepted_annotation")[:1]),
+            body_length=Length("article__body"),
         )
-        .values_list("open_send_back", "accepted")
+        .values_list("open_send_back", "accepted", "body_length")
         .first()
     )
-    return _Locked(*row) if row else _Locked(None, None)
+    return _Locked(*row) if row else _Locked(None, None, None)
+
+
+class _Label(NamedTuple):
+    annotation: Annotation
+    claims: list[Claim]
+
+
+_ANNOTATION_COLUMNS = [f.attname for f in Annotation._meta.concrete_fields]
+_CLAIM_COLUMNS = ["id", "position", *CLAIM_FIELDS]
+
+
+def _sentence_labels(sentence_id: int) -> dict[int, _Label]:
+    """Every annotator's label of the sentence with its claims, in one query (a LEFT JOIN):
+    what the save compares with and the queue row is computed from."""
+    rows = (
+        Annotation.objects.filter(sentence_id=sentence_id)
+        .order_by("pk", "claims__position")
+        .values_list(*_ANNOTATION_COLUMNS, *(f"claims__{c}" for c in _CLAIM_COLUMNS))
+    )
+    labels: dict[int, _Label] = {}
+    width = len(_ANNOTATION_COLUMNS)
+    for row in rows:
+        values = dict(zip(_ANNOTATION_COLUMNS, row[:width], strict=True))
+        label = labels.get(values["annotator_id"])
+        if label is None:
+            annotation = Annotation.from_db("default", _ANNOTATION_COLUMNS, row[:width])
+            label = labels[values["annotator_id"]] = _Label(annotation, [])
+        claim = dict(zip(_CLAIM_COLUMNS, row[width:], strict=True))
+        if claim["id"] is not None:
+            label.claims.append(Claim(annotation_id=values["id"], **claim))
+    return labels
 
 
 def _annotation_write(sentence, annotator, label: dict, expected_version: int) -> Annotation:
     locked = _sentence_lock(sentence.pk)
-    current = (
-        Annotation.objects.select_for_update()
-        .filter(sentence=sentence, annotator=annotator)
-        .first()
-    )
-    before = label_snapshot(current)
+    _check_inside_body(label, locked.body_length)
+    labels = _sentence_labels(sentence.pk)
+    mine = labels.get(annotator.pk)
+    current = mine.annotation if mine else None
+    before = label_snapshot(current, mine.claims) if mine else None
     if before == label:
         if locked.send_back_id is not None and current is not None:  # "I stand by my label"
             _send_back_respond(locked.send_back_id, sentence.pk, annotator, confirmed=True)
+        current.claim_list = mine.claims
         return current
     if (current.version if current else 0) != expected_version:
         raise AnnotationConflict(current)
@@ -528,8 +588,7 @@ def _annotation_write(sentence, annotator, label: dict, expected_version: int) -
     else:
         current.version += 1
         action = AnnotationEvent.Action.UPDATED
-    for field, value in label.items():
-        setattr(current, field, value)
+    _label_fields_set(current, label, sentence)
     current.suggested_source_id = sentence.suggested_source_id
     if action == AnnotationEvent.Action.CREATED:
         try:
@@ -538,6 +597,7 @@ def _annotation_write(sentence, annotator, label: dict, expected_version: int) -
             raise _LabelInsertRefused from error
     else:
         current.save()
+    claims = _claims_replace(current, label["claims"], had_claims=bool(mine and mine.claims))
     AnnotationEvent.objects.create(
         sentence=sentence,
         annotator=annotator,
@@ -546,12 +606,41 @@ def _annotation_write(sentence, annotator, label: dict, expected_version: int) -
         before=before,
         after=label,
     )
-    review_item_refresh(sentence_id=sentence.pk)
+    labels[annotator.pk] = _Label(current, claims)
+    _review_write(sentence.pk, labels)
     if locked.accepted_id is not None and locked.accepted_id == current.pk:
         _gold_note_accepted_change(current, actor=annotator, why="changed by its annotator")
     if locked.send_back_id is not None:
         _send_back_respond(locked.send_back_id, sentence.pk, annotator, confirmed=False)
+    current.claim_list = claims
     return current
+
+
+def _label_fields_set(label_row: Annotation | GoldLabel, label: dict, sentence: Sentence) -> None:
+    """Set a label row's own fields. Its old single-claim fields (source, attribution type,
+    status, span) mirror its first claim: the sentence-level κ and the admin lists read them."""
+    first = label["claims"][0] if label["claims"] else None
+    label_row.is_claim = label["is_claim"]
+    label_row.source_id = first["source_id"] if first else None
+    label_row.attribution_type = first["attribution_type"] if first else ""
+    label_row.status_id = first["status_id"] if first else None
+    inside = first and sentence.start <= first["content_start"] <= first["content_end"] <= (
+        sentence.end
+    )
+    label_row.span_start = first["content_start"] - sentence.start if inside else None
+    label_row.span_end = first["content_end"] - sentence.start if inside else None
+    if isinstance(label_row, Annotation):
+        label_row.note, label_row.evidence_url = label["note"], label["evidence_url"]
+
+
+def _claims_replace(owner: Annotation | GoldLabel, claims: list[dict], *, had_claims: bool):
+    """The label's claims become `claims`: a DELETE (when it had any) and one INSERT."""
+    link = {"annotation": owner} if isinstance(owner, Annotation) else {"gold": owner}
+    if had_claims:
+        Claim.objects.filter(**link).delete()
+    return Claim.objects.bulk_create(
+        [Claim(**link, position=position, **claim) for position, claim in enumerate(claims)]
+    )
 
 
 def _send_back_respond(send_back_id: int, sentence_id: int, annotator, *, confirmed: bool):
@@ -591,26 +680,93 @@ def _gold_note_accepted_change(annotation: Annotation, *, actor: User, why: str)
     gold.save(update_fields=["updated_at"])
 
 
+def _is_offset(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def clean_label(sentence: Sentence, label: dict) -> dict:
-    """Normalise a label so that it satisfies the database constraints, or explain why not."""
-    label = {field: label.get(field) for field in LABEL_FIELDS}
-    label["note"] = (label["note"] or "").strip()
-    label["evidence_url"] = (label["evidence_url"] or "").strip()
-    label["attribution_type"] = label["attribution_type"] or ""
-    if label["attribution_type"] not in ("", *AttributionType.values):
-        raise ValidationError(f"Unknown attribution type {label['attribution_type']!r}.")
-    if not label["is_claim"]:
-        label.update(is_claim=False, source_id=None, status_id=None, attribution_type="")
-        label.update(span_start=None, span_end=None)
-        return label
-    if label["status_id"] is None:
-        raise ValidationError("A claim needs a verification status.")
-    start, end = label["span_start"], label["span_end"]
+    """Normalise a label so that it satisfies the database constraints, or explain why not.
+
+    A label without "claims" in the old single-claim shape (source_id, attribution_type,
+    status_id and an optional span_start/span_end inside the sentence) is one claim over that
+    span, or over the whole sentence.
+    """
+    if "claims" not in label:
+        label = _single_claim_label(sentence, label)
+    is_claim = bool(label.get("is_claim"))
+    cleaned = {
+        "is_claim": is_claim,
+        "note": (label.get("note") or "").strip(),
+        "evidence_url": (label.get("evidence_url") or "").strip(),
+        "claims": [],
+    }
+    if not is_claim:
+        return cleaned
+    claims = list(label.get("claims") or [])
+    if not claims:
+        raise ValidationError("Mark the claim: a claim needs its content marked in the text.")
+    if len(claims) > MAX_CLAIMS:
+        raise ValidationError(f"A sentence holds at most {MAX_CLAIMS} claims.")
+    for number, claim in enumerate(claims, start=1):
+        cleaned["claims"].append(_clean_claim(claim, number if len(claims) > 1 else None))
+    return cleaned
+
+
+def _clean_claim(claim: dict, number: int | None) -> dict:
+    which = f"Claim {number}: " if number else ""
+    claim = {field: claim.get(field) for field in CLAIM_FIELDS}
+    for text in ("note", "evidence_url"):
+        claim[text] = (claim[text] or "").strip()
+    claim["attribution_type"] = claim["attribution_type"] or ""
+    if claim["attribution_type"] not in ("", *AttributionType.values):
+        raise ValidationError(f"{which}unknown attribution type {claim['attribution_type']!r}.")
+    if claim["status_id"] is None:
+        raise ValidationError(f"{which}a claim needs a verification status.")
+    for span in SPANS:
+        start, end = claim[f"{span}_start"], claim[f"{span}_end"]
+        if span != "content" and start is None and end is None:
+            continue
+        if not (_is_offset(start) and _is_offset(end)):
+            raise ValidationError(f"{which}the {span} span needs both a start and an end.")
+        if start >= end:
+            raise ValidationError(f"{which}the {span} span is empty or reversed.")
+    return claim
+
+
+def _single_claim_label(sentence: Sentence, label: dict) -> dict:
+    start, end = label.get("span_start"), label.get("span_end")
     if (start is None) != (end is None):
         raise ValidationError("A claim span needs both a start and an end.")
-    if start is not None and not 0 <= start < end <= len(sentence.text):
+    if start is not None and not (
+        _is_offset(start) and _is_offset(end) and start < end <= len(sentence.text)
+    ):
         raise ValidationError("The claim span must lie inside the sentence.")
-    return label
+    offset = sentence.start
+    content = (offset, sentence.end) if start is None else (offset + start, offset + end)
+    claim = {
+        "content_start": content[0],
+        "content_end": content[1],
+        "source_id": label.get("source_id"),
+        "attribution_type": label.get("attribution_type"),
+        "status_id": label.get("status_id"),
+    }
+    claims = [claim] if label.get("is_claim") else []
+    return {**label, "claims": claims}
+
+
+def _check_inside_body(label: dict, body_length: int | None) -> None:
+    """Refuse spans past the end of the article (the database would, with a less clear
+    error: migration 0013's trigger)."""
+    if body_length is None:
+        return
+    for claim in label["claims"]:
+        for span in SPANS:
+            end = claim[f"{span}_end"]
+            if end is not None and end > body_length:
+                raise ValidationError(
+                    f"The {span} span ends at character {end}, past the end of the article "
+                    f"({body_length} characters)."
+                )
 
 
 def annotation_undo(*, annotator: User, article: Article | None = None) -> AnnotationEvent | None:
@@ -628,12 +784,10 @@ def annotation_undo(*, annotator: User, article: Article | None = None) -> Annot
         if event is None:
             return None
         locked = _sentence_lock(event.sentence_id)  # before the label: the order saves take
-        current = (
-            Annotation.objects.select_for_update()
-            .filter(sentence=event.sentence, annotator=annotator)
-            .first()
-        )
-        if label_snapshot(current) != event.after:
+        labels = _sentence_labels(event.sentence_id)
+        mine = labels.get(annotator.pk)
+        current = mine.annotation if mine else None
+        if (label_snapshot(current, mine.claims) if mine else None) != event.after:
             raise AnnotationConflict(current)  # changed since (e.g. by review): keep it
         accepted = locked.accepted_id is not None and locked.accepted_id == current.pk
         if event.before is None:
@@ -642,14 +796,16 @@ def annotation_undo(*, annotator: User, article: Article | None = None) -> Annot
                 # a history record (not silently, by the foreign key's SET NULL).
                 _gold_unlink_accepted(current, actor=annotator)
             current.delete()
+            del labels[annotator.pk]
         else:
-            for field, value in event.before.items():
-                setattr(current, field, value)
+            _label_fields_set(current, event.before, event.sentence)
             current.version += 1
             current.save()
+            claims = _claims_replace(current, event.before["claims"], had_claims=True)
+            labels[annotator.pk] = _Label(current, claims)
             if accepted:
                 _gold_note_accepted_change(current, actor=annotator, why="undone by its annotator")
-        review_item_refresh(sentence_id=event.sentence_id)
+        _review_write(event.sentence_id, labels)
         if locked.send_back_id is not None:
             if event.before is None:  # one annotator fewer may owe an answer
                 _send_back_settle(locked.send_back_id, event.sentence_id)
@@ -776,16 +932,24 @@ def source_merge(*, source: Source, into: Source) -> int:
         }
         source, into = fresh[source.pk], fresh[into.pk]
         source_merge_check(source=source, into=into)
-        touched = _sentences_locked(Annotation.objects.filter(source=source))
-        moved = Annotation.objects.filter(source=source).update(source=into)
-        golds = list(GoldLabel.objects.filter(source=source))
+        naming = Q(source=source) | Q(claims__source=source)
+        touched = _sentences_locked(Annotation.objects.filter(naming))
+        moved = Claim.objects.filter(annotation__isnull=False, source=source).count()
+        Annotation.objects.filter(source=source).update(source=into)
+        golds = list(GoldLabel.objects.filter(naming).distinct())
+        Claim.objects.filter(source=source).update(source=into)
         for gold in golds:
-            gold.source = into
+            if gold.source_id == source.pk:
+                gold.source = into
+            gold.claims_snapshot = [
+                {**c, "source_id": into.pk if c.get("source_id") == source.pk else c["source_id"]}
+                for c in gold.claims_snapshot
+            ]
         # The gold labels' history records the change, like every other change of theirs.
         bulk_update_with_history(
             golds,
             GoldLabel,
-            ["source"],
+            ["source", "claims_snapshot"],
             default_change_reason=f"source {source.name!r} merged into {into.name!r}",
         )
         for sentence_id in touched:  # merged sources can turn a disagreement unanimous
@@ -814,27 +978,20 @@ def source_merge(*, source: Source, into: Source) -> int:
 
 # --- review --------------------------------------------------------------------------------
 
-# One statement keeps the queue row in step with the sentence's annotations: the bucket is
-# "single" for one annotation, "unanimous" when all agree on claim/source/status, else
+# The queue row of a sentence, kept in step with its labels: the bucket is "single" for one
+# label, "unanimous" when every two labels agree claim by claim (claims.spans), else
 # "disagreement". The state is never changed by annotations: a new row of an adjudicated
 # sentence is "reviewed" (adjudicated work stays adjudicated), and a sent-back row opens again
 # only when every annotator has answered (_send_back_settle). The caller holds the sentence
-# lock (_sentence_lock), so the counts include every committed label.
+# lock (_sentence_lock), so the labels it read include every committed label.
 _REVIEW_UPSERT = """
 INSERT INTO claims_reviewitem
     (sentence_id, article_id, bucket, annotation_count, first_annotated_at, state)
-SELECT s.id, s.article_id,
-       CASE WHEN COUNT(a.id) = 1 THEN 1
-            WHEN COUNT(DISTINCT CAST(a.is_claim AS TEXT) || ':'
-                 || COALESCE(CAST(a.source_id AS TEXT), '') || ':'
-                 || COALESCE(CAST(a.status_id AS TEXT), '')) = 1 THEN 2
-            ELSE 0 END,
-       COUNT(a.id), MIN(a.created_at),
+SELECT s.id, s.article_id, %s, %s, %s,
        CASE WHEN EXISTS (SELECT 1 FROM claims_goldlabel g WHERE g.sentence_id = s.id)
             THEN 'reviewed' ELSE 'open' END
-FROM claims_sentence s JOIN claims_annotation a ON a.sentence_id = s.id
+FROM claims_sentence s
 WHERE s.id = %s
-GROUP BY s.id, s.article_id
 ON CONFLICT (sentence_id) DO UPDATE SET
     bucket = excluded.bucket,
     annotation_count = excluded.annotation_count,
@@ -842,16 +999,42 @@ ON CONFLICT (sentence_id) DO UPDATE SET
 """
 
 
+def review_bucket(labels: list[list[spans.ClaimSpans]]) -> int:
+    """The queue bucket of a sentence with these labels (two or more, or one)."""
+    if len(labels) == 1:
+        return ReviewItem.Bucket.SINGLE
+    if spans.sentence_disagrees(labels):
+        return ReviewItem.Bucket.DISAGREEMENT
+    return ReviewItem.Bucket.UNANIMOUS
+
+
 def review_item_refresh(*, sentence_id: int) -> None:
-    """Recompute the sentence's review-queue row from its annotations (same transaction)."""
+    """Recompute the sentence's review-queue row from its labels (same transaction)."""
+    _review_write(sentence_id, _sentence_labels(sentence_id))
+
+
+def _review_write(sentence_id: int, labels: dict[int, "_Label"]) -> None:
+    if not labels:  # no label left (an undone first label)
+        rows = ReviewItem.objects.filter(sentence_id=sentence_id)
+        if GoldLabel.objects.filter(sentence_id=sentence_id).exists():
+            rows.update(annotation_count=0)  # adjudicated: the row stays, "reviewed"
+        else:
+            rows.delete()
+        return
+    bucket = review_bucket(
+        [[spans.ClaimSpans.from_claim(c) for c in label.claims] for label in labels.values()]
+    )
+    first = min(label.annotation.created_at for label in labels.values())
     with connection.cursor() as cursor:
-        cursor.execute(_REVIEW_UPSERT, [sentence_id])
-        if cursor.rowcount == 0:  # no annotation left (an undone first label)
-            rows = ReviewItem.objects.filter(sentence_id=sentence_id)
-            if GoldLabel.objects.filter(sentence_id=sentence_id).exists():
-                rows.update(annotation_count=0)  # adjudicated: the row stays, "reviewed"
-            else:
-                rows.delete()
+        cursor.execute(
+            _REVIEW_UPSERT,
+            [
+                int(bucket),
+                len(labels),
+                connection.ops.adapt_datetimefield_value(first),
+                sentence_id,
+            ],
+        )
 
 
 class GoldConflict(Exception):
@@ -867,7 +1050,16 @@ class GoldConflict(Exception):
         )
 
 
-GOLD_FIELDS = ("is_claim", "source_id", "attribution_type", "status_id", "span_start", "span_end")
+def gold_snapshot(gold: GoldLabel | None) -> dict | None:
+    """The gold label in the label shape (its claims as saved with this version)."""
+    if gold is None:
+        return None
+    return {
+        "is_claim": gold.is_claim,
+        "note": "",
+        "evidence_url": "",
+        "claims": list(gold.claims_snapshot),
+    }
 
 
 def gold_label_set(
@@ -879,19 +1071,23 @@ def gold_label_set(
     accepted: Annotation | None = None,
     comment: str = "",
 ) -> GoldLabel:
-    """Record the sentence's gold label; refuse if it changed since the editor loaded it."""
+    """Record the sentence's gold label with its claims; refuse if it changed since the editor
+    loaded it. The label's claims are kept with their notes and evidence; the label's own
+    note is the annotator's and is not copied (the editor's comment is the gold label's)."""
     cleaned = clean_label(sentence, {**label, "note": "", "evidence_url": ""})
     with transaction.atomic():
-        _sentence_lock(sentence.pk)
+        locked = _sentence_lock(sentence.pk)
+        _check_inside_body(cleaned, locked.body_length)
         gold = GoldLabel.objects.select_for_update().filter(sentence=sentence).first()
         if (gold.version if gold else 0) != expected_version:
             raise GoldConflict(gold)
+        had_claims = gold is not None and bool(gold.claims_snapshot)
         if gold is None:
             gold = GoldLabel(sentence=sentence, version=1)
         else:
             gold.version += 1
-        for field in GOLD_FIELDS:
-            setattr(gold, field, cleaned[field])
+        _label_fields_set(gold, cleaned, sentence)
+        gold.claims_snapshot = cleaned["claims"]
         gold.origin = GoldLabel.Origin.ACCEPTED if accepted else GoldLabel.Origin.CORRECTED
         gold.accepted_annotation = accepted
         gold.editor, gold.comment = editor, comment.strip()
@@ -901,6 +1097,7 @@ def gold_label_set(
                 gold.save()
         except IntegrityError:  # another editor inserted the first gold label meanwhile
             raise GoldConflict(GoldLabel.objects.filter(sentence=sentence).first()) from None
+        gold.claim_list = _claims_replace(gold, cleaned["claims"], had_claims=had_claims)
         ReviewItem.objects.filter(sentence=sentence).update(state=ReviewItem.State.REVIEWED)
         SendBack.objects.filter(sentence=sentence, resolved_at=None).update(
             resolved_at=timezone.now()
@@ -920,7 +1117,7 @@ def gold_label_accept(
     and, given `expected_label_version`, only if it is still the version the editor saw."""
     with transaction.atomic():
         _sentence_lock(annotation.sentence_id)
-        current = Annotation.objects.filter(pk=annotation.pk).first()
+        current = Annotation.objects.filter(pk=annotation.pk).prefetch_related("claims").first()
         changed = expected_label_version is not None and (
             current is None or current.version != expected_label_version
         )
@@ -954,8 +1151,8 @@ def gold_labels_bulk_accept(*, items, editor: User) -> int:
     """Accept the common label of every open unanimous item in `items`; returns the count.
 
     The queue row only chooses the candidates: under the sentences' locks, each one's
-    annotations are read again and only a sentence whose (two or more) labels really agree is
-    accepted; a row found stale is recomputed instead.
+    labels are read again and only a sentence whose (two or more) labels really agree, claim
+    by claim, is accepted; a row found stale is recomputed instead.
     """
     accepted = 0
     with transaction.atomic():
@@ -975,9 +1172,12 @@ def gold_labels_bulk_accept(*, items, editor: User) -> int:
             ).values_list("sentence_id", flat=True)
         )
         labels: dict[int, list[Annotation]] = {}
-        for annotation in Annotation.objects.filter(sentence_id__in=still_open).select_related(
-            "sentence__gold"
-        ):
+        annotations = (
+            Annotation.objects.filter(sentence_id__in=still_open)
+            .select_related("sentence__gold")
+            .prefetch_related("claims")
+        )
+        for annotation in annotations:
             labels.setdefault(annotation.sentence_id, []).append(annotation)
         for sentence_id in sentence_ids:
             if sentence_id not in still_open:
@@ -997,11 +1197,9 @@ def gold_labels_bulk_accept(*, items, editor: User) -> int:
 
 
 def _unanimous(annotations: list[Annotation]) -> bool:
-    """Two or more labels that agree on claim, source and status (the queue's definition)."""
-    return (
-        len(annotations) > 1
-        and len({(a.is_claim, a.source_id, a.status_id) for a in annotations}) == 1
-    )
+    """Two or more labels that agree claim by claim (the queue's definition)."""
+    labels = [[spans.ClaimSpans.from_claim(c) for c in a.claims.all()] for a in annotations]
+    return len(labels) > 1 and review_bucket(labels) == ReviewItem.Bucket.UNANIMOUS
 
 
 # Where the demo's second annotator departs from the suggestions (sentence positions), so
@@ -1012,6 +1210,26 @@ _DEMO_DISSENT = {
     15: {"status": "disputed"},  # "Ukrainian officials never acknowledge…"
     0: {"is_claim": True, "status": "unverified"},  # "Russia has vowed retaliation…"
 }
+
+
+def suggested_claim(sentence: Sentence, **changes) -> dict:
+    """The claim a sentence's suggestion proposes: its content the whole sentence, its cue the
+    suggested cue, its source, type and status the suggested ones (body offsets)."""
+    cue = sentence.cue_start is not None
+    claim = {
+        "content_start": sentence.start,
+        "content_end": sentence.end,
+        "cue_start": sentence.start + sentence.cue_start if cue else None,
+        "cue_end": sentence.start + sentence.cue_end if cue else None,
+        "mention_start": None,
+        "mention_end": None,
+        "source_id": sentence.suggested_source_id,
+        "attribution_type": sentence.suggested_attribution,
+        "status_id": sentence.suggested_status_id,
+        "note": "",
+        "evidence_url": "",
+    }
+    return {**claim, **changes}
 
 
 def demo_labels_ensure(*, article: Article, annotators: list[User]) -> int:
@@ -1032,12 +1250,12 @@ def demo_labels_ensure(*, article: Article, annotators: list[User]) -> int:
                 else sentence.suggested_source
             )
             status = statuses.get(changes.get("status", "")) or sentence.suggested_status
-            label = {
-                "is_claim": is_claim,
-                "source_id": source.pk if is_claim and source else None,
-                "status_id": (status or statuses["unverified"]).pk if is_claim else None,
-                "attribution_type": sentence.suggested_attribution if is_claim else "",
-            }
+            claim = suggested_claim(
+                sentence,
+                source_id=source.pk if source else None,
+                status_id=(status or statuses["unverified"]).pk,
+            )
+            label = {"is_claim": is_claim, "claims": [claim] if is_claim else []}
             annotation_save(
                 sentence=sentence, annotator=annotator, label=label, expected_version=0
             )

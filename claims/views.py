@@ -1,5 +1,7 @@
 """Pages: my queue, the annotate workspace, the article list and reader, assignment."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -11,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from claims import selectors, services
-from claims.forms import AssignForm, LabelForm, SourceProposalForm, is_id
+from claims.forms import AssignForm, LabelForm, SourceProposalForm, claim_initial, is_id
 from claims.models import Article
 from claims.roles import ANNOTATOR, EDITOR, has_role, role_names, role_required
 
@@ -76,7 +78,7 @@ def sentence_save(request, article_id: int, sentence_id: int):
         user=request.user, article_id=article_id, sentence_id=sentence_id
     )
     article = sentence.article
-    form = LabelForm(request.POST, user=request.user, statuses=_statuses(request))
+    form = _label_form(request, article, sentence, data=request.POST)
     if not form.is_valid():
         return _invalid(request, article, sentence, form)
     try:
@@ -91,7 +93,8 @@ def sentence_save(request, article_id: int, sentence_id: int):
     except ValidationError as error:
         form.add_error(None, error)
         return _invalid(request, article, sentence, form)
-    form.attach_relations(sentence.mine)
+    # The row shows the claims as saved, read from the form (sources and statuses included).
+    sentence.mine.claim_list = form.unsaved_claims()
     following = selectors.next_for_edit(user=request.user, article=article, after=sentence)
     if not request.htmx:
         return redirect(_annotate_url(article, (following or sentence).pk))
@@ -125,10 +128,17 @@ def undo(request, article_id: int):
 # --- sources -------------------------------------------------------------------------------
 
 
+SOURCE_PARAM = re.compile(r"claims-\d{1,2}-source")
+
+
 @require_GET
 @login_required
 def source_search(request):
-    results = selectors.source_search(query=request.GET.get("source", ""), user=request.user)
+    # The field is the claim's source (claims-N-source); a plain "source" works too.
+    query = request.GET.get("source") or next(
+        (v for k, v in request.GET.items() if SOURCE_PARAM.fullmatch(k)), ""
+    )
+    results = selectors.source_search(query=query, user=request.user)
     return render(request, f"{TEMPLATE}#source-results", {"source_results": results})
 
 
@@ -208,19 +218,35 @@ def _pick_current(sentences, wanted):
 
 def _editor_context(request, article, sentence, *, sentences=None, form=None, **extra):
     if form is None and sentence is not None:
-        form = LabelForm(
-            initial=_initial(sentence), user=request.user, statuses=_statuses(request)
-        )
+        form = _label_form(request, article, sentence)
     return {
         "article": article,
         "sentences": sentences,
         "current": sentence,
         "form": form,
         "statuses": _statuses(request),
-        "progress": selectors.progress(user=request.user, article=article),
+        "progress": (
+            selectors.progress_of(sentences)
+            if sentences is not None
+            else selectors.progress(user=request.user, article=article)
+        ),
         "proposal": extra.pop("proposal", None) or SourceProposalForm(prefix="propose"),
         **extra,
     }
+
+
+def _label_form(request, article, sentence, *, data=None) -> LabelForm:
+    """The label form of a sentence: posted, or filled from the user's label or the suggestion."""
+    initial, claims = (None, None) if data is not None else _label_initial(sentence)
+    return LabelForm(
+        data,
+        initial=initial,
+        claims_initial=claims,
+        user=request.user,
+        statuses=_statuses(request),
+        body=article.body,
+        sentence=(sentence.start, sentence.end),
+    )
 
 
 def _statuses(request):
@@ -242,32 +268,37 @@ def _conflict(request, article, sentence, conflict):
     return _editor_response(request, article, sentence, conflict=True, status=409)
 
 
-def _initial(sentence) -> dict:
-    # Only the annotator's own label and the suggestion: nothing in the form depends on the
-    # gold label or on other annotators' labels (blind annotation).
-    return _label_initial(sentence)
-
-
-def _label_initial(sentence) -> dict:
+def _label_initial(sentence) -> tuple[dict, list[dict]]:
+    """The form's initial values and its claims'. Only the annotator's own label and the
+    suggestion: nothing in the form depends on the gold label or on other annotators' labels
+    (blind annotation)."""
     mine = sentence.mine
-    if mine is None:  # start from the suggestion
-        return {
-            "is_claim": "yes" if sentence.suggested_is_claim else None,
-            "source": sentence.suggested_source.name if sentence.suggested_source else "",
-            "attribution_type": sentence.suggested_attribution,
-            "status": sentence.suggested_status.code if sentence.suggested_status else None,
-            "version": 0,
-        }
-    return {
+    if mine is None:  # start from the suggestion: one claim, the whole sentence
+        initial = {"is_claim": "yes" if sentence.suggested_is_claim else None, "version": 0}
+        return initial, [_suggested_claim(sentence)]
+    initial = {
         "is_claim": "yes" if mine.is_claim else "no",
-        "source": mine.source.name if mine.source else "",
-        "attribution_type": mine.attribution_type,
-        "status": mine.status.code if mine.status else None,
-        "span_start": mine.span_start,
-        "span_end": mine.span_end,
         "note": mine.note,
         "evidence_url": mine.evidence_url,
         "version": mine.version,
+    }
+    claims = [claim_initial(claim) for claim in selectors.claims_of(mine)]
+    # "not a claim": the suggested claim stands ready, should the annotator change their mind
+    return initial, claims or [_suggested_claim(sentence)]
+
+
+def _suggested_claim(sentence) -> dict:
+    """The suggestion as a claim: the whole sentence as content, the cue that was found."""
+    cue = sentence.cue_start is not None and sentence.cue_end is not None
+    return {
+        "content_start": sentence.start,
+        "content_end": sentence.end,
+        # the suggestion's cue is relative to the sentence; claims hold body offsets
+        "cue_start": sentence.start + sentence.cue_start if cue else None,
+        "cue_end": sentence.start + sentence.cue_end if cue else None,
+        "source": sentence.suggested_source.name if sentence.suggested_source else "",
+        "attribution_type": sentence.suggested_attribution,
+        "status": sentence.suggested_status.code if sentence.suggested_status else None,
     }
 
 
@@ -286,5 +317,6 @@ def _editor_response(request, article, sentence, *, status: int, form=None, **ex
 def _after_change(request, article, *, changed, following):
     """htmx: the editor moves on (or stays, after the last sentence); the changed row and the
     progress bar update out of band."""
+    selectors.attach_segments([changed])
     context = _editor_context(request, article, following)
     return render(request, "claims/saved.html", {**context, "changed": changed})

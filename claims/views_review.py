@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from claims import quality, selectors, services
-from claims.forms import GoldForm, ReviewFilterForm, SendBackForm
+from claims.forms import GoldForm, ReviewFilterForm, SendBackForm, claim_initial
 from claims.models import Annotation, Article, ReviewItem, Source, VerificationStatus
 from claims.roles import EDITOR, role_required
 
@@ -72,7 +72,7 @@ def review_accept(request, sentence_id: int):
 @role_required(EDITOR)
 def review_correct(request, sentence_id: int):
     sentence = selectors.review_detail(sentence_id=sentence_id)
-    form = GoldForm(request.POST, user=request.user)
+    form = _gold_form(request, sentence, data=request.POST)
     if not form.is_valid():
         return render(
             request,
@@ -161,14 +161,11 @@ def _int(value) -> int:
 
 def _detail_context(request, sentence, *, form=None, send_back_form=None, conflict=None):
     gold = getattr(sentence, "gold", None)
-    if form is None:
-        start = gold or (sentence.labels[0] if sentence.labels else None)
-        form = GoldForm(initial=_gold_initial(start, gold), user=request.user)
     filter_form = ReviewFilterForm(request.GET)
     return {
         "sentence": sentence,
         "gold": gold,
-        "form": form,
+        "form": form or _gold_form(request, sentence),
         "send_back_form": send_back_form or SendBackForm(),
         "statuses": selectors.statuses(),
         "sources": Source.objects.filter(merged_into=None, status=Source.Status.ACTIVE).only(
@@ -181,17 +178,25 @@ def _detail_context(request, sentence, *, form=None, send_back_form=None, confli
     }
 
 
-def _gold_initial(label, gold) -> dict:
-    if label is None:
-        return {"version": gold.version if gold else 0}
-    return {
-        "is_claim": "yes" if label.is_claim else "no",
-        "source": label.source.name if label.source else "",
-        "attribution_type": label.attribution_type,
-        "status": label.status.code if label.status else None,
-        "version": gold.version if gold else 0,
-        "comment": gold.comment if gold else "",
-    }
+def _gold_form(request, sentence, *, data=None) -> GoldForm:
+    """The correction form: posted, or filled from the gold label, else the first label."""
+    initial = claims = None
+    if data is None:
+        gold = getattr(sentence, "gold", None)
+        start = gold or (sentence.labels[0] if sentence.labels else None)
+        initial = {"version": gold.version if gold else 0, "comment": gold.comment if gold else ""}
+        if start is not None:
+            initial["is_claim"] = "yes" if start.is_claim else "no"
+            claims = [claim_initial(claim) for claim in start.claim_list]
+    return GoldForm(
+        data,
+        initial=initial,
+        claims_initial=claims,
+        user=request.user,
+        statuses=selectors.statuses(),
+        body=sentence.article.body,
+        sentence=(sentence.start, sentence.end),
+    )
 
 
 def _conflict(request, sentence, conflict):

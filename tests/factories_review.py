@@ -77,3 +77,34 @@ def accept_first(sentence: Sentence, editor: User, *, expected_version: int = 0)
 
 def now() -> datetime.datetime:
     return timezone.now()
+
+
+def gold_post(
+    sentence: Sentence,
+    *,
+    version: int = 0,
+    status_code: str = "unverified",
+    source: str = "",
+    comment: str = "x",
+    claims: list[dict] | None = None,
+    is_claim: str = "yes",
+) -> dict:
+    """POST data for the review page's correction form: the label, its claims formset (one
+    claim over the whole sentence unless `claims` are given: dicts of body offsets and
+    fields, as in the form) and the comment."""
+    if claims is None:
+        claims = [{"content_start": sentence.start, "content_end": sentence.end}]
+    data = {
+        "is_claim": is_claim,
+        "version": str(version),
+        "comment": comment,
+        "claims-TOTAL_FORMS": str(len(claims)),
+        "claims-INITIAL_FORMS": "0",
+        "claims-MIN_NUM_FORMS": "0",
+        "claims-MAX_NUM_FORMS": "20",
+    }
+    for i, claim in enumerate(claims):
+        fields = {"attribution_type": "paraphrase", "status": status_code, "source": source}
+        fields.update(claim)
+        data.update({f"claims-{i}-{k}": "" if v is None else str(v) for k, v in fields.items()})
+    return data

@@ -82,3 +82,87 @@ def claim_post(*, version: int = 0, status_code: str = "unverified", **extra) ->
         "version": str(version),
         **extra,
     }
+
+
+def claim_fields(
+    sentence: Sentence,
+    *,
+    content: tuple[int, int] | None = None,
+    cue: tuple[int, int] | None = None,
+    mention: tuple[int, int] | None = None,
+    source: str = "",
+    attribution_type: str = "paraphrase",
+    status_code: str = "unverified",
+    note: str = "",
+    evidence_url: str = "",
+    delete: bool = False,
+) -> dict:
+    """One claim of the annotate form (unprefixed); spans are body offsets, the content the
+    whole sentence unless given."""
+    content = content or (sentence.start, sentence.end)
+    fields = {
+        "content_start": content[0],
+        "content_end": content[1],
+        "cue_start": cue[0] if cue else "",
+        "cue_end": cue[1] if cue else "",
+        "mention_start": mention[0] if mention else "",
+        "mention_end": mention[1] if mention else "",
+        "source": source,
+        "attribution_type": attribution_type,
+        "status": status_code,
+        "note": note,
+        "evidence_url": evidence_url,
+    }
+    if delete:
+        fields["DELETE"] = "on"
+    return {k: str(v) for k, v in fields.items()}
+
+
+def label_post(
+    sentence: Sentence | None = None,
+    claims: list[dict] | None = None,
+    *,
+    is_claim: str = "yes",
+    version: int = 0,
+    initial_forms: int = 0,
+    **extra,
+) -> dict:
+    """POST data for the annotate form: the label and its claims formset (prefix "claims");
+    one claim over the whole sentence unless `claims` are given."""
+    if claims is None:
+        claims = [claim_fields(sentence)] if sentence is not None else []
+    data = {
+        "is_claim": is_claim,
+        "note": "",
+        "evidence_url": "",
+        "version": str(version),
+        "claims-TOTAL_FORMS": str(len(claims)),
+        "claims-INITIAL_FORMS": str(initial_forms),
+        "claims-MIN_NUM_FORMS": "0",
+        "claims-MAX_NUM_FORMS": "20",
+    }
+    for i, claim in enumerate(claims):
+        data.update({f"claims-{i}-{k}": v for k, v in claim.items()})
+    return {**data, **extra}
+
+
+def claim_fields_of(claim, **changes) -> dict:
+    """The annotate form's fields of a stored Claim (to post a label back as it is)."""
+
+    def pair(role):
+        start, end = getattr(claim, f"{role}_start"), getattr(claim, f"{role}_end")
+        return None if start is None else (start, end)
+
+    fields = {
+        "content": pair("content"),
+        "cue": pair("cue"),
+        "mention": pair("mention"),
+        "source": claim.source.name if claim.source else "",
+        "attribution_type": claim.attribution_type,
+        "status_code": claim.status.code,
+        "note": claim.note,
+        "evidence_url": claim.evidence_url,
+    }
+    fields.update(changes)
+    sentence = claim.annotation.sentence if claim.annotation_id else claim.gold.sentence
+    return claim_fields(sentence, **fields)

@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from claims import dataset, services
 from claims.models import Annotation, GoldLabel, Source, SourceAlias, VerificationStatus
 from tests.conftest import make_user
-from tests.factories_export import build_dataset, label, make_raw_article
+from tests.factories_export import build_dataset, make_raw_article, whole_sentence
 
 pytestmark = pytest.mark.django_db
 
@@ -405,7 +405,11 @@ def labelled(db):
     annotation = services.annotation_save(
         sentence=sentence,
         annotator=data.annotators[0],
-        label=label(source=data.sources["army"], note='=HYPERLINK("https://evil.example","x")'),
+        label={
+            "is_claim": True,
+            "note": '=HYPERLINK("https://evil.example","x")',
+            "claims": [whole_sentence(sentence, source=data.sources["army"])],
+        },
         expected_version=0,
     )
     services.gold_label_accept(

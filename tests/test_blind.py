@@ -21,7 +21,7 @@ from tests.factories_workspace import (
     annotatable,
     assign,
     claim_label,
-    claim_post,
+    label_post,
     make_annotators,
     make_article,
     no_claim_label,
@@ -56,7 +56,7 @@ def probe(client, article, first, second) -> dict:
     save_first = reverse("claims:sentence_save", args=[article.pk, first.pk])
     save_second = reverse("claims:sentence_save", args=[article.pk, second.pk])
     undo = reverse("claims:undo", args=[article.pk])
-    same = claim_post(version=1, note="A's own")
+    same = label_post(first, version=1, note="A's own")
     answers = {
         "queue": client.get(reverse("claims:home")),
         "page": client.get(annotate),
@@ -66,8 +66,8 @@ def probe(client, article, first, second) -> dict:
         "editor second": client.get(
             reverse("claims:sentence_edit", args=[article.pk, second.pk]), headers=HX
         ),
-        "stale version": client.post(save_first, claim_post(version=0), headers=HX),
-        "stale version, plain": client.post(save_first, claim_post(version=7)),
+        "stale version": client.post(save_first, label_post(first, version=0), headers=HX),
+        "stale version, plain": client.post(save_first, label_post(first, version=7)),
         "double submit": client.post(save_first, same, headers=HX),
     }
     for crafted in ("0", "1", "2", "99", "-1", "x"):
@@ -75,10 +75,10 @@ def probe(client, article, first, second) -> dict:
             save_first, {**same, "gold_version": crafted}, headers=HX
         )
         answers[f"gold_version={crafted}, stale"] = client.post(
-            save_first, {**claim_post(version=0), "gold_version": crafted}, headers=HX
+            save_first, {**label_post(first, version=0), "gold_version": crafted}, headers=HX
         )
     # A change of A's own and its undo: A's data is as before afterwards.
-    answers["save second"] = client.post(save_second, claim_post(note="new"), headers=HX)
+    answers["save second"] = client.post(save_second, label_post(second, note="new"), headers=HX)
     answers["undo"] = client.post(undo, {"s": second.pk}, headers=HX)
     answers["after"] = client.get(f"{annotate}?s={second.pk}")
     return {name: normalized(response) for name, response in answers.items()}
@@ -151,7 +151,7 @@ def test_a_crafted_gold_version_is_ignored_and_reveals_nothing(client, world):
 
     response = client.post(
         reverse("claims:sentence_save", args=[article.pk, second.pk]),
-        {**claim_post(), "gold_version": "0"},
+        {**label_post(second), "gold_version": "0"},
         headers=HX,
     )
 

@@ -17,7 +17,7 @@ from claims.models import Annotation
 from tests.factories_workspace import (
     annotatable,
     assign,
-    claim_post,
+    label_post,
     make_annotators,
     make_article,
 )
@@ -102,6 +102,7 @@ def workspace(db):
     client.force_login(user)
     sentence = annotatable(article)[0]
     url = reverse("claims:sentence_save", args=[article.pk, sentence.pk])
+    client.label = label_post(sentence)  # the annotate form's POST: one claim
     return client, url
 
 
@@ -135,14 +136,14 @@ def assert_fragment(response, sentence: str, retry_after: str) -> str:
 def test_save_on_a_read_only_database_answers_503(workspace, caplog):
     client, url = workspace
     with read_only_database(), caplog.at_level(logging.ERROR, logger="claims.database"):
-        fragment = client.post(url, claim_post(gold_version="0"), headers=HX)
-        page = client.post(url, claim_post(gold_version="0"))
+        fragment = client.post(url, client.label, headers=HX)
+        page = client.post(url, client.label)
     assert_fragment(fragment, "it is read-only", "60")
     assert_page(page, "The database is read-only", "60")
     assert "Database unavailable (read-only) on POST" in caplog.text
     assert not Annotation.objects.exists()
     # Writable again: the same save goes through.
-    assert client.post(url, claim_post(gold_version="0"), headers=HX).status_code == 200
+    assert client.post(url, client.label, headers=HX).status_code == 200
     assert Annotation.objects.count() == 1
 
 
@@ -159,8 +160,8 @@ def test_login_on_a_read_only_database_answers_503(db):
 def test_save_on_a_full_disk_answers_503(workspace, caplog):
     client, url = workspace
     with failing("full", writes_only=True), caplog.at_level(logging.ERROR):
-        fragment = client.post(url, claim_post(gold_version="0"), headers=HX)
-        page = client.post(url, claim_post(gold_version="0"))
+        fragment = client.post(url, client.label, headers=HX)
+        page = client.post(url, client.label)
     assert_fragment(fragment, "no space left", "60")
     assert_page(page, "The database is full", "60")
     assert "Database unavailable (full)" in caplog.text
@@ -197,7 +198,7 @@ def test_a_bug_in_a_query_stays_a_500(workspace):
         return execute("SELECT no_such_column FROM claims_annotation", (), False, context)
 
     with connection.execute_wrapper(wrapper):
-        response = client.post(url, claim_post(gold_version="0"), headers=HX)
+        response = client.post(url, client.label, headers=HX)
     assert response.status_code == 500
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from claims import selectors
 from claims.models import Annotation
 from claims.views_errors import CSRF_REFRESH_HEADER, server_error
-from tests.factories_workspace import annotatable, assign, claim_post, make_article
+from tests.factories_workspace import annotatable, assign, label_post, make_article
 
 HX = {"HX-Request": "true"}
 FRAGMENT = re.compile(
@@ -81,7 +81,7 @@ def test_a_crash_answers_htmx_with_a_fragment(crashing_search, annotator):
 
 def test_logged_out_htmx_save_gets_401_fragment_not_the_login_page(client, workspace):
     article, sentence = workspace
-    response = client.post(save_url(article, sentence), claim_post(), headers=HX)
+    response = client.post(save_url(article, sentence), label_post(sentence), headers=HX)
     html = response.content.decode()
     assert response.status_code == 401
     assert "Location" not in response
@@ -109,7 +109,7 @@ def test_logged_out_plain_request_still_redirects_to_login(client, workspace):
 def test_logged_in_htmx_redirects_are_untouched(client, workspace, annotator):
     article, sentence = workspace
     client.force_login(annotator)
-    response = client.post(save_url(article, sentence), claim_post(), headers=HX)
+    response = client.post(save_url(article, sentence), label_post(sentence), headers=HX)
     assert response.status_code == 200
     assert Annotation.objects.count() == 1
 
@@ -132,7 +132,7 @@ def test_stale_csrf_token_for_htmx_is_a_fragment_with_a_renewed_token(csrf_clien
     article, sentence = workspace
     stale = "x" * 64
     response = csrf_client.post(
-        save_url(article, sentence), claim_post(), headers={**HX, "X-CSRFToken": stale}
+        save_url(article, sentence), label_post(sentence), headers={**HX, "X-CSRFToken": stale}
     )
     assert response.status_code == 403
     assert FRAGMENT.match(response.content.decode())
@@ -143,7 +143,7 @@ def test_stale_csrf_token_for_htmx_is_a_fragment_with_a_renewed_token(csrf_clien
 
     # Retrying with the renewed token succeeds: what the keyboard module does.
     retry = csrf_client.post(
-        save_url(article, sentence), claim_post(), headers={**HX, "X-CSRFToken": renewed}
+        save_url(article, sentence), label_post(sentence), headers={**HX, "X-CSRFToken": renewed}
     )
     assert retry.status_code == 200
     assert Annotation.objects.count() == 1
@@ -152,7 +152,7 @@ def test_stale_csrf_token_for_htmx_is_a_fragment_with_a_renewed_token(csrf_clien
 def test_stale_csrf_token_for_a_plain_form_is_a_page(csrf_client, workspace):
     article, sentence = workspace
     response = csrf_client.post(
-        save_url(article, sentence), {**claim_post(), "csrfmiddlewaretoken": "x" * 64}
+        save_url(article, sentence), {**label_post(sentence), "csrfmiddlewaretoken": "x" * 64}
     )
     html = response.content.decode()
     assert response.status_code == 403
@@ -164,7 +164,7 @@ def test_stale_csrf_token_for_a_plain_form_is_a_page(csrf_client, workspace):
 def test_no_renewed_token_without_the_htmx_header(csrf_client, workspace):
     # A cross-site form post cannot send HX-Request; it must never be handed a token.
     article, sentence = workspace
-    response = csrf_client.post(save_url(article, sentence), claim_post())
+    response = csrf_client.post(save_url(article, sentence), label_post(sentence))
     assert response.status_code == 403
     assert CSRF_REFRESH_HEADER not in response
 
@@ -172,7 +172,7 @@ def test_no_renewed_token_without_the_htmx_header(csrf_client, workspace):
 def test_csrf_failure_of_a_logged_out_htmx_request_asks_to_log_in(workspace):
     article, sentence = workspace
     client = Client(enforce_csrf_checks=True)
-    response = client.post(save_url(article, sentence), claim_post(), headers=HX)
+    response = client.post(save_url(article, sentence), label_post(sentence), headers=HX)
     assert response.status_code == 401
     assert "Log in again" in response.content.decode()
     assert CSRF_REFRESH_HEADER not in response

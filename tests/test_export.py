@@ -25,24 +25,29 @@ from django.utils.html import escape
 
 from claims import dataset, exporting, services
 from claims.importing import ArticleRecord
-from claims.models import Source
+from claims.models import Source, VerificationStatus
 from tests.conftest import make_user
 from tests.factories_export import (
     ANNOTATOR_IDS,
     EDITOR_ID,
+    accept,
+    annotate,
     as_csv,
     as_json,
     build_dataset,
     expected_keys,
     expected_rows,
     key_of,
-    label,
+    label_of,
     make_raw_article,
     parse_csv,
     parse_jsonl,
+    set_gold,
     utc_text,
+    whole_sentence,
 )
-from tests.factories_workspace import annotatable, make_article
+from tests.factories_workspace import annotatable
+from tests.factories_workspace import make_article as make_workspace_article
 
 pytestmark = pytest.mark.django_db
 
@@ -100,20 +105,17 @@ def page_count(response) -> int | None:
     return int(match.group(1))
 
 
-def normalise_pseudonyms(row: dict) -> dict:
-    """Empty pseudonym cells as "" (see test_jsonl_empty_pseudonym_columns_are_null)."""
-    return {k: (v or "") if k in ("annotator", "reviewed_by") else v for k, v in row.items()}
-
-
 # --- round trip ----------------------------------------------------------------------------
 
 
 def test_dataset_has_what_the_round_trip_needs(data):
     gold, annotations = expected_rows("gold"), expected_rows("annotations")
-    assert len(gold) == 7
-    assert len(annotations) == 11
+    assert len(gold) == 9  # 8 sentences, one with two gold claims
+    assert len(annotations) == 14  # 12 labels, one with two claims; 3 are not claims
     assert {r["gold_origin"] for r in gold} == {"accepted", "corrected", None}
-    assert any(r["claim_span_text"] for r in annotations)
+    assert {r["is_claim"] for r in gold} == {True, False, None}
+    assert any(" " in (r["content_sentence_ids"] or "") for r in gold)  # over two sentences
+    assert any(r["cue_text"] is None for r in annotations)
     assert len({r["_annotator_id"] for r in annotations}) == 2
 
 
@@ -130,62 +132,124 @@ def test_jsonl_round_trip_matches_the_database_exactly(res_client, data, level):
     downloaded = rows_of(res_client, "jsonl", level=level)
 
     expected = [as_json(row) for row in expected_rows(level)]
-    assert [normalise_pseudonyms(r) for r in downloaded] == expected
+    assert downloaded == expected
 
 
 def test_gold_rows_in_detail(res_client, data):
     """Spell out a few values, so the round trip is not only checked against itself."""
-    rows = {int(r["sentence_id"]): r for r in rows_of(res_client, "jsonl", level="gold")}
-    a0, a1, b2 = (rows[data.sentences[k].pk] for k in ("A0", "A1", "B2"))
-    article = data.articles[0]
+    rows = rows_of(res_client, "jsonl", level="gold")
+    by_sentence = {}
+    for row in rows:
+        by_sentence.setdefault(row["sentence_id"], []).append(row)
+    s = data.sentences
+    a0, a1, a2, b2 = (by_sentence[s[k].pk] for k in ("A0", "A1", "A2", "B2"))
+    body = data.articles[0].body
     p = dataset.pseudonymizer()
 
-    assert a0["text"] == (
-        'The Russian Ministry of Defence said its forces "repelled 3 attacks", near Київ.'
+    # A0: the gold label accepted annotator 2's two claims, one row each, in their order.
+    assert [r["claim_position"] for r in a0] == [0, 1]
+    quote, place = a0
+    assert quote["sentence_text"] == (
+        'The Russian Ministry of Defence said its forces "repelled 3 attacks" near Kupiansk, '
+        "Київ region."
     )
-    assert article.body[a0["char_start"] : a0["char_end"]] == a0["text"]
-    assert a0["text"][a0["claim_span_start"] : a0["claim_span_end"]] == "repelled 3 attacks"
-    assert a0["claim_span_text"] == "repelled 3 attacks"
-    assert (a0["external_id"], a0["outlet"], a0["published_on"]) == (
+    assert body[quote["sentence_start"] : quote["sentence_end"]] == quote["sentence_text"]
+    assert quote["sentence_position"] == 0
+    assert quote["content_text"] == '"repelled 3 attacks"'
+    assert body[quote["content_start"] : quote["content_end"]] == '"repelled 3 attacks"'
+    assert (quote["cue_text"], quote["mention_text"]) == (
+        "said",
+        "The Russian Ministry of Defence",
+    )
+    assert body[quote["cue_start"] : quote["cue_end"]] == "said"
+    assert quote["mention_start"] == 0
+    assert quote["content_sentence_ids"] == str(s["A0"].pk)
+    assert (quote["external_id"], quote["outlet"], quote["published_on"]) == (
         "rtr-001",
         "Reuters",
         "2024-03-02",
     )
-    assert a0["url"] == "https://example.com/news/odesa?id=1&lang=en"
-    assert (a0["is_claim"], a0["source"], a0["source_kind"], a0["side"], a0["status"]) == (
-        True,
-        "Russian Ministry of Defence",
-        "government",
-        "Russia",
-        "unverified",
-    )
-    assert a0["gold_origin"] == "accepted"
-    assert a0["reviewed_by"] == p(EDITOR_ID)
-    assert a0["reviewed_at"] == utc_text(data.gold["A0"].updated_at)
-    assert (a1["gold_origin"], a1["status"], a1["attribution_type"]) == (
-        "corrected",
-        "false",
-        "unnamed",
-    )
-    assert a1["claim_span_start"] is None and a1["claim_span_text"] is None
-    assert b2["is_claim"] is None and b2["gold_origin"] is None and b2["reviewed_at"] is None
+    assert quote["url"] == "https://example.com/news/kupiansk?id=1&lang=en"
+    assert (
+        quote["is_claim"],
+        quote["source"],
+        quote["source_kind"],
+        quote["side"],
+        quote["status"],
+        quote["attribution_type"],
+    ) == (True, "Russian Ministry of Defence", "government", "Russia", "disputed", "direct_quote")
+    assert quote["annotator"] == "gold" and quote["annotated_at"] is None
+    assert quote["gold_origin"] == "accepted"
+    assert quote["reviewed_by"] == p(EDITOR_ID)
+    assert quote["reviewed_at"] == utc_text(data.gold["A0"].updated_at)
+    assert place["content_text"] == "near Kupiansk, Київ region"
+    assert place["source"] is None and place["cue_start"] is None and place["cue_text"] is None
+    assert (place["status"], place["attribution_type"]) == ("unverified", "none")
+    # A1: gold says "not a claim": one row, claim columns empty.
+    [not_a_claim] = a1
+    assert not_a_claim["is_claim"] is False and not_a_claim["gold_origin"] == "corrected"
+    assert not_a_claim["claim_position"] is None and not_a_claim["content_text"] is None
+    assert not_a_claim["status"] is None and not_a_claim["content_sentence_ids"] is None
+    # A2: a quote over two sentences and a line break; its mention is in A0.
+    [over_two] = a2
+    assert over_two["content_text"] == "The enemy retreated.\nOur losses are minimal,"
+    assert over_two["content_sentence_ids"] == f"{s['A1'].pk} {s['A2'].pk}"
+    assert over_two["mention_text"] == "The Russian Ministry of Defence"
+    assert over_two["mention_end"] < s["A1"].start
+    assert (over_two["status"], over_two["gold_origin"]) == ("false", "corrected")
+    # B2: no gold label.
+    [unlabelled] = b2
+    assert unlabelled["is_claim"] is None and unlabelled["gold_origin"] is None
+    assert unlabelled["reviewed_at"] is None and unlabelled["reviewed_by"] is None
+    assert unlabelled["annotator"] == "gold"
 
 
-def test_annotation_rows_are_ordered_by_article_position_and_annotator(res_client, data):
+def test_annotation_rows_are_ordered_by_article_position_annotator_and_claim(res_client, data):
     rows = rows_of(res_client, "csv", level="annotations")
     one, two = (dataset.pseudonymizer()(pk) for pk in ANNOTATOR_IDS)
     a0 = [r for r in rows if int(r["sentence_id"]) == data.sentences["A0"].pk]
 
-    assert [r["annotator"] for r in a0] == [one, two]
-    assert [r["status"] for r in a0] == ["unverified", "disputed"]
-    assert [r["claim_span_text"] for r in a0] == ["repelled 3 attacks", ""]
-    keys = [(int(r["article_id"]), int(r["position"])) for r in rows]
-    assert keys == sorted(keys)
+    assert [(r["annotator"], r["claim_position"]) for r in a0] == [
+        (one, "0"),
+        (two, "0"),
+        (two, "1"),
+    ]
+    assert [r["status"] for r in a0] == ["unverified", "disputed", "unverified"]
+    assert [r["content_text"] for r in a0] == [
+        'its forces "repelled 3 attacks" near Kupiansk',
+        '"repelled 3 attacks"',
+        "near Kupiansk, Київ region",
+    ]
+    assert (a0[0]["note"], a0[0]["evidence_url"]) == (
+        "Checked the wire, twice.",
+        "https://example.org/wire",
+    )
+    keys = [
+        (int(r["article_id"]), int(r["sentence_position"]), r["annotator"], r["claim_position"])
+        for r in rows
+    ]
+    assert [k[:2] for k in keys] == sorted(k[:2] for k in keys)
     assert all(r["gold_origin"] == r["reviewed_by"] == r["reviewed_at"] == "" for r in rows)
     assert all(r["annotated_at"].endswith("Z") for r in rows)
+    not_claims = [r for r in rows if r["is_claim"] == "false"]
+    assert len(not_claims) == 3
+    assert all(r["claim_position"] == r["content_text"] == r["status"] == "" for r in not_claims)
 
 
-def test_gold_level_has_one_row_per_annotatable_sentence_and_no_credits(res_client, data):
+def test_an_earlier_mention_and_a_quote_over_a_line_break(res_client, data):
+    rows = rows_of(res_client, "jsonl", level="annotations")
+    a2 = [r for r in rows if r["sentence_id"] == data.sentences["A2"].pk]
+    body = data.articles[0].body
+
+    assert [r["mention_text"] for r in a2] == ["the ministry", "The Russian Ministry of Defence"]
+    for row in a2:
+        for name in ("content", "cue", "mention"):
+            assert body[row[f"{name}_start"] : row[f"{name}_end"]] == row[f"{name}_text"]
+        assert "\n" in row["content_text"]
+    assert a2[1]["mention_start"] < data.sentences["A2"].start  # in an earlier sentence
+
+
+def test_gold_level_has_a_row_for_every_annotatable_sentence_and_no_credits(res_client, data):
     article, _ = services.article_upsert(
         record=ArticleRecord(
             body="Officials said the port is closed.\n\nReporting by Jane Doe; Editing by Ann Roe"
@@ -196,7 +260,7 @@ def test_gold_level_has_one_row_per_annotatable_sentence_and_no_credits(res_clie
     rows = rows_of(res_client, "csv", level="gold")
 
     ids = [int(r["sentence_id"]) for r in rows]
-    assert len(ids) == len(set(ids))
+    assert len(ids) == len(expected_rows("gold"))  # A0 has two rows (two gold claims)
     assert not set(credits.values_list("pk", flat=True)) & set(ids)
     assert set(ids) == {r["sentence_id"] for r in expected_rows("gold")}
 
@@ -207,7 +271,7 @@ def test_jsonl_empty_pseudonym_columns_are_null(res_client, data, level):
 
     for row in rows:
         if level == "gold":
-            assert row["annotator"] is None
+            assert row["annotator"] == "gold"
             assert (row["reviewed_by"] is None) == (row["gold_origin"] is None)
         else:
             assert row["reviewed_by"] is None
@@ -288,8 +352,8 @@ def test_the_level_changes_the_rows(res_client, data):
     default = rows_of(res_client, "csv")
 
     assert default == gold
-    assert len(gold) == 7 and len(annotations) == 11
-    assert {r["annotator"] for r in gold} == {""}
+    assert len(gold) == 9 and len(annotations) == 14
+    assert {r["annotator"] for r in gold} == {"gold"}
     assert "" not in {r["annotator"] for r in annotations}
 
 
@@ -324,16 +388,16 @@ def test_the_partial_is_only_the_row_count_and_the_page_is_whole(res_client, dat
     html = partial.content.decode().strip()
     assert html.startswith('<p id="row-count"') and html.endswith("</p>")
     assert "<form" not in html and "<html" not in html
-    assert page_count(partial) == 11
+    assert page_count(partial) == 14
     assert "<html" in page.content.decode() and 'id="export-form"' in page.content.decode()
-    assert page_count(page) == 11
+    assert page_count(page) == 14
     # No parameters: the page asks for its count in a second (htmx) request, which counts
     # the gold level, unfiltered; without JavaScript a link asks for the same count.
     assert page_count(bare) is None
     lazy = re.search(r'<p id="row-count"[^>]*hx-trigger="load"[^>]*>', bare.content.decode())
     assert lazy and 'hx-include="#export-form"' in lazy.group(0)
-    assert page_count(res_client.get(PAGE_URL, headers=HX)) == 7
-    assert page_count(res_client.get(PAGE_URL, {"level": "gold"})) == 7  # the <noscript> link
+    assert page_count(res_client.get(PAGE_URL, headers=HX)) == 9
+    assert page_count(res_client.get(PAGE_URL, {"level": "gold"})) == 9  # the <noscript> link
     assert f'href="{PAGE_URL}?level=gold"' in bare.content.decode()
     # htmx swaps the 422 partial of invalid filters (it ignores 4xx responses by default).
     assert '{"code": "422", "swap": true}' in page.content.decode()
@@ -470,11 +534,14 @@ def test_pseudonyms_differ_between_people_and_look_like_pseudonyms(res_client, d
     assert not names & editors
     assert all(re.fullmatch(r"a-[0-9a-f]{12}", n) for n in names | editors)
     by_annotator = {
-        r["annotator"]: r["status"]
+        r["annotator"]: r["content_text"]
         for r in annotations
-        if r["sentence_id"] == data.sentences["A0"].pk
+        if r["sentence_id"] == data.sentences["A0"].pk and r["claim_position"] == 0
     }
-    assert sorted(by_annotator.values()) == ["disputed", "unverified"]
+    assert sorted(by_annotator.values()) == [
+        '"repelled 3 attacks"',
+        'its forces "repelled 3 attacks" near Kupiansk',
+    ]
 
 
 def test_no_download_contains_a_username_or_a_user_id(res_client, data):
@@ -537,13 +604,10 @@ def hostile(db, researcher):
     )
     source = services.source_upsert(name="@DefenceU", kind="social_media", side="+Ukraine")
     annotator = make_user("hostile-annotator", "annotator")
+    status = VerificationStatus.objects.get(code="unverified")
     for sentence in sentences:
-        services.annotation_save(
-            sentence=sentence,
-            annotator=annotator,
-            label=label(source=source, span=(0, 5)),
-            expected_version=0,
-        )
+        first = {"content_start": sentence.start, "content_end": sentence.start + 5}
+        annotate(sentence, annotator, [{**first, "source_id": source.pk, "status_id": status.pk}])
     return article, sentences
 
 
@@ -556,16 +620,16 @@ def test_formula_prefixes_are_neutralised_in_csv(res_client, hostile, level):
     by_id = {int(r["sentence_id"]): r for r in rows}
     for sentence in sentences[: len(PREFIXES)]:
         row = by_id[sentence.pk]
-        assert row["text"] == "'" + sentence.text
+        assert row["sentence_text"] == "'" + sentence.text
         assert row["title"] == "'=cmd|' /C calc'!A0"
         assert row["outlet"] == "'@Outlet"
         assert row["external_id"] == "'-42"
         if level == "annotations":
-            assert row["claim_span_text"] == "'" + sentence.text[:5]
+            assert row["content_text"] == "'" + sentence.text[:5]
             assert row["source"] == "'@DefenceU"
             assert row["side"] == "'+Ukraine"
     # Numbers are never prefixed.
-    assert all(re.fullmatch(r"\d+", r["char_start"]) for r in rows)
+    assert all(re.fullmatch(r"\d+", r["sentence_start"]) for r in rows)
     for row in rows:
         for column in exporting.TEXT_COLUMNS:
             assert not row[column] or row[column][0] not in "=+-@\t\r\n"
@@ -580,13 +644,13 @@ def test_formula_prefixes_are_kept_exactly_in_jsonl(res_client, hostile, level):
     by_id = {r["sentence_id"]: r for r in rows}
     for sentence in sentences:
         row = by_id[sentence.pk]
-        assert row["text"] == sentence.text
-        assert article.body[row["char_start"] : row["char_end"]] == row["text"]
+        assert row["sentence_text"] == sentence.text
+        assert article.body[row["sentence_start"] : row["sentence_end"]] == row["sentence_text"]
         assert row["title"] == "=cmd|' /C calc'!A0"
         assert row["outlet"] == "@Outlet"
         assert row["external_id"] == "-42"
         if level == "annotations":
-            assert row["claim_span_text"] == sentence.text[:5]
+            assert row["content_text"] == sentence.text[:5]
             assert row["source"] == "@DefenceU"
 
 
@@ -599,7 +663,7 @@ def test_commas_quotes_newlines_and_non_ascii_survive_csv(res_client, hostile):
     rows = {int(r["sentence_id"]): r for r in parse_csv(content)}
 
     for sentence in special:
-        assert rows[sentence.pk]["text"] == sentence.text
+        assert rows[sentence.pk]["sentence_text"] == sentence.text
     assert "Line one\r\nline two\nline three\rend." in content.decode()
     assert "«так» — 東京 😀" in content.decode("utf-8")
     assert not content.startswith(b"\xef\xbb\xbf")  # no BOM
@@ -629,6 +693,9 @@ def test_the_level_is_in_the_file_name(res_client, data):
     assert 'filename="claimdesk-annotations-' in response["Content-Disposition"]
 
 
+BUNDLE_HEAD = ["data.csv", "README.md", "card.json", "taxonomy.csv", "attributions.jsonl"]
+
+
 def zip_of(response) -> zipfile.ZipFile:
     archive = zipfile.ZipFile(io.BytesIO(body_of(response)))
     assert archive.testzip() is None
@@ -648,7 +715,7 @@ def test_zip_bundle_holds_data_card_and_taxonomy(res_client, data, level):
         response["Content-Disposition"],
     )
     archive = zip_of(response)
-    assert archive.namelist() == ["data.csv", "README.md", "card.json", "taxonomy.csv"]
+    assert archive.namelist()[:5] == BUNDLE_HEAD
     rows = parse_csv(archive.read("data.csv"))
     assert rows == rows_of(res_client, "csv", **params)
     assert rows, "the filters should keep some rows"
@@ -675,8 +742,8 @@ def test_zip_card_counts_cover_unlabelled_gold_rows(res_client, data):
     rows = parse_csv(archive.read("data.csv"))
     counts = json.loads(archive.read("card.json"))["counts"]
 
-    assert counts["rows"] == len(rows) == 7
-    assert counts["by_status"] == {"unverified": 2, "false": 1, "—": 4}
+    assert counts["rows"] == len(rows) == 9
+    assert counts["by_status"] == {"unverified": 2, "disputed": 1, "false": 1, "—": 5}
     assert sum(counts["by_status"].values()) == counts["rows"]
     assert json.loads(archive.read("card.json"))["agreement"]["gold_labels"] == 4
 
@@ -717,18 +784,17 @@ def test_claim_review_covers_exactly_the_gold_claims(res_client, data):
     reviews = claim_reviews(res_client)
 
     gold_claims = [r for r in expected_rows("gold") if r["is_claim"] and r["_has_gold"]]
-    assert [r["claimReviewed"] for r in reviews] == [
-        r["claim_span_text"] or r["text"] for r in gold_claims
-    ]
-    assert len(reviews) == 3  # A0, A1, B0: A2's gold says "no claim", A3 and B1 have no gold
+    assert [r["claimReviewed"] for r in reviews] == [r["content_text"] for r in gold_claims]
+    # A0's two claims, A2's quote, B0: A1's gold says "no claim", the others have no gold.
+    assert len(reviews) == 4
 
 
 def test_claim_review_objects(res_client, data):
     reviews = claim_reviews(res_client)
-    a0, a1, b0 = reviews
+    quote, place, over_two, ships = reviews
     gold = data.gold
 
-    for review, key in zip(reviews, ("A0", "A1", "B0"), strict=True):
+    for review, key in zip(reviews, ("A0", "A0", "A2", "B0"), strict=True):
         article = data.sentences[key].article
         assert review["@context"] == "https://schema.org"
         assert review["@type"] == "ClaimReview"
@@ -740,39 +806,44 @@ def test_claim_review_objects(res_client, data):
         assert review["datePublished"] == utc_text(gold[key].updated_at)[:10]
         assert review["reviewRating"]["@type"] == "Rating"
         assert review["author"]["@type"] == "Organization"
-    assert a0["claimReviewed"] == "repelled 3 attacks"
-    assert a0["itemReviewed"]["author"] == {
+    assert quote["claimReviewed"] == '"repelled 3 attacks"'
+    assert quote["itemReviewed"]["author"] == {
         "@type": "Organization",
         "name": "Russian Ministry of Defence",
     }
-    assert a0["reviewRating"]["alternateName"] == "Unverified"
-    assert a1["claimReviewed"] == data.sentences["A1"].text  # no span: the sentence
-    assert a1["itemReviewed"]["author"]["name"] == "Armed Forces of Ukraine"
-    assert a1["reviewRating"]["alternateName"] == "False"
-    assert b0["claimReviewed"] == 'two ships were hit, "both badly"'
+    assert quote["reviewRating"]["alternateName"] == "Disputed"
+    assert place["claimReviewed"] == "near Kupiansk, Київ region"
+    assert "author" not in place["itemReviewed"]  # unattributed
+    assert over_two["claimReviewed"] == "The enemy retreated.\nOur losses are minimal,"
+    assert over_two["reviewRating"]["alternateName"] == "False"
+    assert ships["claimReviewed"] == 'two ships were hit, "both badly"'
+    assert ships["itemReviewed"]["author"]["name"] == "Armed Forces of Ukraine"
 
 
 def test_claim_review_author_of_an_individual_is_a_person(res_client, data):
-    services.gold_label_accept(
-        annotation=data.annotations["A3", 0], editor=data.editor, expected_version=0
-    )
+    b2 = data.sentences["B2"]
+    accept(label_of(b2, data.annotators[0], source=data.sources["witness"]), data.editor)
 
-    reviews = claim_reviews(res_client, articles=[data.articles[0].pk])
+    reviews = claim_reviews(res_client, articles=[data.articles[1].pk])
 
     witness = [r for r in reviews if r["itemReviewed"]["author"]["name"] == "Local witness"]
     assert len(witness) == 1
     assert witness[0]["itemReviewed"]["author"]["@type"] == "Person"
-    assert witness[0]["claimReviewed"] == "smoke rose over the port"
+    assert witness[0]["claimReviewed"] == "Nothing else happened."
 
 
 def test_claim_review_follows_the_other_filters(res_client, data):
     reviews = claim_reviews(res_client, outlets=["Reuters"], level="annotations")
 
     assert [r["claimReviewed"] for r in reviews] == [
-        "repelled 3 attacks",
-        data.sentences["A1"].text,
+        '"repelled 3 attacks"',
+        "near Kupiansk, Київ region",
+        "The enemy retreated.\nOur losses are minimal,",
     ]
     assert claim_reviews(res_client, statuses=["verified"]) == []
+    assert [r["claimReviewed"] for r in claim_reviews(res_client, statuses=["false"])] == [
+        "The enemy retreated.\nOur losses are minimal,"
+    ]
 
 
 @override_settings(CLAIMDESK_PUBLISHER="Example Fact Desk")
@@ -784,13 +855,7 @@ def test_claim_review_author_is_the_publisher(res_client, data):
 
 def test_claim_review_survives_a_gold_claim_without_an_article_url(res_client, data):
     _, [sentence] = make_raw_article(texts=["Officials said the dam was hit."], title="No URL")
-    annotation = services.annotation_save(
-        sentence=sentence,
-        annotator=data.annotators[0],
-        label=label(source=data.sources["army"]),
-        expected_version=0,
-    )
-    services.gold_label_accept(annotation=annotation, editor=data.editor, expected_version=0)
+    accept(label_of(sentence, data.annotators[0], source=data.sources["army"]), data.editor)
 
     response = res_client.get(DOWNLOAD_URL, {"format": "claimreview"})
     failure = None
@@ -804,7 +869,7 @@ def test_claim_review_survives_a_gold_claim_without_an_article_url(res_client, d
     assert failure is None, f"the download broke off mid-stream: {failure}"
     reviews = json.loads(content)
 
-    assert len(reviews) >= 3
+    assert len(reviews) == 4
     assert all(r["url"] for r in reviews)
 
 
@@ -863,22 +928,12 @@ def build_rows(n: int) -> None:
     editor = make_user(f"qe-{n}", "editor")
     source = services.source_upsert(name="Kyiv city council", kind="government", side="Ukraine")
     for _ in range(n // 10):
-        article = make_article(10)
+        article = make_workspace_article(10)
         for sentence in annotatable(article):
             for user in (one, two):
-                services.annotation_save(
-                    sentence=sentence,
-                    annotator=user,
-                    label=label(source=source),
-                    expected_version=0,
-                )
+                label_of(sentence, user, source=source)
             if sentence.position % 3 == 0:
-                services.gold_label_set(
-                    sentence=sentence,
-                    editor=editor,
-                    label=label(source=source),
-                    expected_version=0,
-                )
+                set_gold(sentence, editor, [whole_sentence(sentence, source=source)])
 
 
 @pytest.mark.parametrize("n", [10, 200])
@@ -975,7 +1030,7 @@ def test_command_reports_the_row_count(data, tmp_path):
         "export_dataset", "--output", str(path), "--level", "annotations", stdout=out, verbosity=0
     )
 
-    assert out.getvalue().startswith("Wrote 11 row(s)")
+    assert out.getvalue().startswith("Wrote 14 row(s)")
 
 
 @pytest.mark.parametrize(
@@ -997,7 +1052,7 @@ def test_command_zip_is_a_valid_bundle(data, tmp_path):
 
     archive = zipfile.ZipFile(io.BytesIO(written))
     assert archive.testzip() is None
-    assert archive.namelist() == ["data.csv", "README.md", "card.json", "taxonomy.csv"]
+    assert archive.namelist()[:5] == BUNDLE_HEAD
     rows = parse_csv(archive.read("data.csv"))
     expected = [r for r in expected_rows("annotations") if r["status"] == "unverified"]
     assert rows == [as_csv(r) for r in expected]

@@ -42,20 +42,32 @@ def base() -> dict:
         "url": "https://example.com/a",
         "published_on": dt.date(2024, 3, 2),
         "sentence_id": 91,
-        "position": 3,
-        "char_start": 120,
-        "char_end": 180,
-        "text": "Officials said two ships were hit.",
+        "sentence_position": 3,
+        "sentence_start": 120,
+        "sentence_end": 154,
+        "sentence_text": "Officials said two ships were hit.",
         "is_claim": True,
-        "claim_span_start": 15,
-        "claim_span_end": 33,
-        "claim_span_text": "two ships were hit",
+        "claim_position": 0,
+        "content_sentence_ids": "91",
+        "content_start": 135,
+        "content_end": 153,
+        "content_text": "two ships were hit",
+        "cue_start": 130,
+        "cue_end": 134,
+        "cue_text": "said",
+        "mention_start": 120,
+        "mention_end": 129,
+        "mention_text": "Officials",
         "source": "Ministry of Defence",
         "source_kind": "military",
         "side": "Russia",
         "attribution_type": "paraphrase",
         "status": "unverified",
-        "annotator": None,
+        "note": "",
+        "evidence_url": "",
+        "label_note": "Settled by the wire copy.",
+        "label_evidence_url": "",
+        "annotator": "gold",
         "annotated_at": None,
         "gold_origin": "accepted",
         "reviewed_by": "a-0123456789ab",
@@ -79,11 +91,11 @@ def read_jsonl(chunks) -> list[dict]:
 
 
 def test_columns_are_described_and_unique():
-    assert len(set(COLUMN_NAMES)) == len(COLUMNS) == 25
+    assert len(set(COLUMN_NAMES)) == len(COLUMNS) == 37
     assert COLUMN_NAMES[0] == "article_id" and COLUMN_NAMES[-1] == "reviewed_at"
     assert all(c.description and c.example for c in COLUMNS)
-    assert {"title", "text", "claim_span_text", "source", "url"} <= TEXT_COLUMNS
-    assert not {"char_start", "is_claim", "published_on", "reviewed_at"} & TEXT_COLUMNS
+    assert {"title", "sentence_text", "content_text", "cue_text", "source", "url"} <= TEXT_COLUMNS
+    assert not {"sentence_start", "content_start", "is_claim", "reviewed_at"} & TEXT_COLUMNS
 
 
 # --- CSV injection -------------------------------------------------------------------------
@@ -118,20 +130,20 @@ def test_csv_safe(value, expected):
 
 
 def test_numbers_are_not_sanitised():
-    [_, cells] = read_csv(csv_chunks([row(char_start=0, claim_span_start=0, article_id=1)]))
+    [_, cells] = read_csv(csv_chunks([row(sentence_start=0, content_start=0, article_id=1)]))
     got = dict(zip(COLUMN_NAMES, cells, strict=True))
-    assert (got["char_start"], got["claim_span_start"], got["article_id"]) == ("0", "0", "1")
+    assert (got["sentence_start"], got["content_start"], got["article_id"]) == ("0", "0", "1")
 
 
 # --- CSV format ----------------------------------------------------------------------------
 
 
 def test_csv_round_trip_of_tricky_text():
-    values = {"text": TRICKY, "title": "Łódź, 'a' \"b\"", "source": "😀, ok"}
+    values = {"content_text": TRICKY, "title": "Łódź, 'a' \"b\"", "source": "😀, ok"}
     [header, cells] = read_csv(csv_chunks([row(**values)]))
     assert header == list(COLUMN_NAMES)
     got = dict(zip(header, cells, strict=True))
-    assert got["text"] == TRICKY
+    assert got["content_text"] == TRICKY
     assert got["title"] == "Łódź, 'a' \"b\""
     assert got["source"] == "😀, ok"
 
@@ -139,7 +151,7 @@ def test_csv_round_trip_of_tricky_text():
 def test_csv_header_crlf_and_formatting():
     rows = [
         row(),
-        row(is_claim=False, claim_span_start=None, claim_span_end=None, claim_span_text=None),
+        row(is_claim=False, content_start=None, content_end=None, content_text=None),
         row(is_claim=None, published_on=None, reviewed_at=None, external_id=None),
     ]
     text = "".join(csv_chunks(rows))
@@ -152,8 +164,8 @@ def test_csv_header_crlf_and_formatting():
     assert third["is_claim"] == ""
     assert first["published_on"] == "2024-03-02"
     assert first["reviewed_at"] == "2024-03-06T16:40:00Z"
-    assert first["annotator"] == first["annotated_at"] == ""
-    assert second["claim_span_start"] == second["claim_span_text"] == ""
+    assert first["annotator"] == "gold" and first["annotated_at"] == ""
+    assert second["content_start"] == second["content_text"] == ""
     assert third["published_on"] == third["reviewed_at"] == third["external_id"] == ""
 
 
@@ -206,7 +218,7 @@ def test_chunks_stream_from_a_generator():
 
 def test_jsonl_round_trip_exact_values_in_column_order():
     rows = [
-        row(text=TRICKY, title="=SUM(A1)"),
+        row(sentence_text=TRICKY, title="=SUM(A1)"),
         row(is_claim=None, status=None, published_on=None, reviewed_at=None),
     ]
     text = "".join(jsonl_chunks(rows))
@@ -214,13 +226,13 @@ def test_jsonl_round_trip_exact_values_in_column_order():
     first, second = read_jsonl([text])
     assert list(first) == list(COLUMN_NAMES)
     expected = base() | {
-        "text": TRICKY,
+        "sentence_text": TRICKY,
         "title": "=SUM(A1)",
         "published_on": "2024-03-02",
         "reviewed_at": "2024-03-06T16:40:00Z",
     }
     assert first == expected
-    assert first["is_claim"] is True and first["char_start"] == 120
+    assert first["is_claim"] is True and first["sentence_start"] == 120
     assert second["is_claim"] is None and second["status"] is None
     assert second["published_on"] is None and second["reviewed_at"] is None
 
@@ -288,7 +300,7 @@ def test_claim_review_has_google_required_and_recommended_fields():
 
 def test_claim_review_person_sentence_fallback_and_defaults():
     review = claim_review(
-        base() | {"source_kind": "individual", "claim_span_text": None, "reviewed_at": None},
+        base() | {"source_kind": "individual", "content_text": None, "reviewed_at": None},
         publisher="P",
     )
     assert review["itemReviewed"]["author"]["@type"] == "Person"
@@ -408,7 +420,7 @@ def test_taxonomy_csv_joins_aliases_and_sanitises():
 
 @pytest.mark.parametrize(("fmt", "chunks"), [("csv", csv_chunks), ("jsonl", jsonl_chunks)])
 def test_bundle_holds_four_members(fmt, chunks):
-    rows = [row(sentence_id=i, text=f"=sentence {i} Київ") for i in range(2500)]
+    rows = [row(sentence_id=i, sentence_text=f"=sentence {i} Київ") for i in range(2500)]
     md, card = make_card()
     taxonomy = taxonomy_csv([{"name": "UN", "kind": "international", "aliases": ["OON"]}])
     out = io.BytesIO()
@@ -548,3 +560,69 @@ def test_csv_lines_are_byte_for_byte_what_csv_writer_writes():
             cells.append(value)
         writer.writerow(cells)
     assert ours == buffer.getvalue()
+
+
+def test_bundle_members_follow_in_order_streamed_or_whole():
+    produced = []
+
+    def chunks():
+        for i in range(3):
+            produced.append(i)
+            yield f"line {i}\n"
+
+    def members():
+        yield "attributions.jsonl", chunks()
+        assert produced == [0, 1, 2]  # the previous member was written before this one is asked
+        yield "brat/annotation.conf", "[entities]\n"
+
+    md, card = make_card()
+    out = io.BytesIO()
+    write_bundle(
+        out,
+        data_name="data.csv",
+        data_chunks=csv_chunks([row()]),
+        card_md=md,
+        card_json=card,
+        taxonomy_csv="name\r\n",
+        members=members(),
+    )
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        assert archive.namelist() == [
+            "data.csv",
+            "README.md",
+            "card.json",
+            "taxonomy.csv",
+            "attributions.jsonl",
+            "brat/annotation.conf",
+        ]
+        assert archive.read("attributions.jsonl") == b"line 0\nline 1\nline 2\n"
+        assert archive.read("brat/annotation.conf") == b"[entities]\n"
+
+
+def test_attribution_record_from_a_row():
+    record = exporting.attribution_record(row(content_sentence_ids="91 92", note="n"))
+
+    assert record == {
+        "article_id": 7,
+        "sentence_id": 91,
+        "sentence_ids": [91, 92],
+        "annotator": "gold",
+        "claim_position": 0,
+        "source": {"start": 120, "end": 129, "text": "Officials"},
+        "cue": {"start": 130, "end": 134, "text": "said"},
+        "content": {"start": 135, "end": 153, "text": "two ships were hit"},
+        "resolved_source": {"name": "Ministry of Defence", "kind": "military", "side": "Russia"},
+        "attribution_type": "paraphrase",
+        "status": "unverified",
+        "note": "n",
+        "evidence_url": "",
+    }
+    not_a_claim = row(is_claim=False, claim_position=None, content_start=None, status=None)
+    assert exporting.attribution_record(not_a_claim) is None
+    lines = "".join(exporting.attributions_jsonl_chunks([row(), not_a_claim, row()])).split("\n")
+    assert len(lines) == 3 and lines[-1] == ""
+    unattributed = exporting.attribution_record(
+        row(source=None, cue_start=None, mention_start=None)
+    )
+    assert unattributed["resolved_source"] is None
+    assert unattributed["cue"] is None and unattributed["source"] is None

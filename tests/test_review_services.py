@@ -137,18 +137,89 @@ def test_differing_on_claim_source_or_status_is_a_disagreement(
 @pytest.mark.parametrize(
     "second",
     [
-        pytest.param({"attribution_type": "direct_quote"}, id="attribution-type"),
         pytest.param({"note": "I am not sure"}, id="note"),
         pytest.param({"evidence_url": "https://example.org/a"}, id="evidence"),
-        pytest.param({"span_start": 0, "span_end": 8}, id="span"),
     ],
 )
-def test_differing_only_on_attribution_type_or_note_is_unanimous(sentence, pair, kyiv, second):
+def test_differing_only_on_note_or_evidence_is_unanimous(sentence, pair, kyiv, second):
     save(sentence, pair[0], claim_label(source=kyiv, attribution_type="paraphrase"))
     other = {"attribution_type": "paraphrase", **second}
     save(sentence, pair[1], claim_label(source=kyiv, **other))
 
     assert item(sentence).bucket == UNANIMOUS
+
+
+@pytest.mark.parametrize(
+    ("second", "bucket"),
+    [
+        pytest.param({"attribution_type": "direct_quote"}, DISAGREEMENT, id="attribution-type"),
+        pytest.param({"span_start": 0, "span_end": 8}, DISAGREEMENT, id="content-span"),
+    ],
+)
+def test_claims_compare_attribution_type_and_spans(sentence, pair, kyiv, second, bucket):
+    """Claim by claim (claims.spans): the type and the content span count, not only the
+    source and status as before spans."""
+    save(sentence, pair[0], claim_label(source=kyiv, attribution_type="paraphrase"))
+    other = {"attribution_type": "paraphrase", **second}
+    save(sentence, pair[1], claim_label(source=kyiv, **other))
+
+    assert item(sentence).bucket == bucket
+
+
+def _claim(sentence, start, end, *, source=None, status=None, **spans):
+    return {
+        "content_start": sentence.start + start,
+        "content_end": sentence.start + end,
+        "source_id": source.pk if source else None,
+        "attribution_type": "paraphrase",
+        "status_id": (status or VerificationStatus.objects.get(code="unverified")).pk,
+        **{k: sentence.start + v for k, v in spans.items()},
+    }
+
+
+def test_two_claims_each_matched_are_unanimous_within_the_tolerance(sentence, pair, kyiv):
+    """Two claims in one sentence, found by both annotators in another order and with spans a
+    character or two apart (a quotation mark more or less): the same label."""
+    first = [_claim(sentence, 0, 10, source=kyiv), _claim(sentence, 12, 20)]
+    second = [_claim(sentence, 13, 20), _claim(sentence, 1, 9, source=kyiv)]
+    save(sentence, pair[0], {"is_claim": True, "claims": first})
+    save(sentence, pair[1], {"is_claim": True, "claims": second})
+
+    assert item(sentence).bucket == UNANIMOUS
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"content_end": 17}, id="content-beyond-tolerance"),
+        pytest.param({"cue_start": 12, "cue_end": 14}, id="cue-only-one-side"),
+        pytest.param({"source_id": None}, id="unattributed"),
+    ],
+)
+def test_one_claim_differing_is_a_disagreement(sentence, pair, kyiv, change):
+    claims = [_claim(sentence, 0, 10, source=kyiv), _claim(sentence, 12, 20, source=kyiv)]
+    changed = [
+        claims[0],
+        {
+            **claims[1],
+            **{
+                k: v if v is None or k == "source_id" else sentence.start + v
+                for k, v in change.items()
+            },
+        },
+    ]
+    save(sentence, pair[0], {"is_claim": True, "claims": claims})
+    save(sentence, pair[1], {"is_claim": True, "claims": changed})
+
+    assert item(sentence).bucket == DISAGREEMENT
+
+
+def test_a_claim_found_by_one_annotator_only_is_a_disagreement(sentence, pair, kyiv):
+    both = _claim(sentence, 0, 10, source=kyiv)
+    save(sentence, pair[0], {"is_claim": True, "claims": [both]})
+    save(sentence, pair[1], {"is_claim": True, "claims": [both, _claim(sentence, 12, 20)]})
+
+    assert item(sentence).bucket == DISAGREEMENT
 
 
 def test_a_changed_label_moves_the_row_between_buckets(sentence, pair):
@@ -972,7 +1043,7 @@ def test_annotation_create_update_undo_leave_events(sentence, pair, kyiv):
         ("undone", False),
     ]
     assert all(e.actor == pair[0] and e.annotator == pair[0] for e in events)
-    assert events[0].before is None and events[0].after["source_id"] == kyiv.pk
+    assert events[0].before is None and events[0].after["claims"][0]["source_id"] == kyiv.pk
     assert events[1].before == events[0].after and events[1].after["is_claim"] is False
     assert (events[2].before, events[2].after) == (events[1].after, events[1].before)
 
@@ -1117,12 +1188,13 @@ def test_sentence_history_lists_annotators_and_editor_in_time_order(sentence, pa
 
 # An update from the workspace (the sentence loaded with its review row, as
 # selectors.sentence_for_edit does): SAVEPOINT, the sentence lock (SELECT … FOR UPDATE, with
-# then, in a statement of its own, the open send-back and the gold label's accepted annotation),
-# SELECT … FOR UPDATE of the label, UPDATE, INSERT (event), the review-row upsert, RELEASE = 8.
-# The sentence lock and its read are two queries more than before: they serialize the writers
-# of a sentence (issue 11, item 2), and the read must follow the lock to see what the previous
-# holder committed (a subquery of the locking statement sees the snapshot from before the wait).
-SAVE_UPDATE_QUERIES = 8
+# then, in a statement of its own, the open send-back, the gold label's accepted annotation and
+# the article's length), one read of the sentence's labels with their claims (a LEFT JOIN), the
+# UPDATE, the DELETE of its claims and one INSERT of the new ones, INSERT (event), the
+# review-row upsert, RELEASE = 10 (8 in production, BEGIN/COMMIT instead of the savepoint).
+# The lock and its read serialize the writers of a sentence (issue 11, item 2); the read must
+# follow the lock to see what the previous holder committed.
+SAVE_UPDATE_QUERIES = 10
 
 
 @pytest.mark.parametrize("length", [5, 200])

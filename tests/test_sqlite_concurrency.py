@@ -83,7 +83,7 @@ def _seed():
         Sentence.objects.annotatable()
         .filter(article=article)
         .order_by("position")
-        .values_list("id", flat=True)
+        .values_list("id", "start", "end")
     )
     assert len(sentences) >= ROUNDS, len(sentences)
     return users, article, sentences[:ROUNDS]
@@ -100,15 +100,19 @@ def _annotator(user, article, sentences, barrier, out):
         out["exceptions"].append(f"login: {error!r}")
     barrier.wait()
     try:
-        for i, sentence_id in enumerate(sentences):
+        for i, (sentence_id, start, end) in enumerate(sentences):
             barrier.wait()  # every annotator's save of this round starts now
             try:
                 response = client.post(
                     f"/articles/{article.pk}/sentences/{sentence_id}/save/",
-                    {
+                    {  # the annotate form: the label and one claim (prefix "claims")
                         "is_claim": "yes" if i % 2 else "no",
-                        "status": "unverified" if i % 2 else "",
                         "version": "0",
+                        "claims-TOTAL_FORMS": "1",
+                        "claims-INITIAL_FORMS": "0",
+                        "claims-0-content_start": str(start),
+                        "claims-0-content_end": str(end),
+                        "claims-0-status": "unverified" if i % 2 else "",
                     },
                     HTTP_HX_REQUEST="true",
                 )

@@ -11,8 +11,9 @@ from tests.conftest import make_user
 from tests.factories_workspace import (
     annotatable,
     assign,
+    claim_fields,
     claim_label,
-    claim_post,
+    label_post,
     make_annotators,
     make_article,
     no_claim_label,
@@ -20,6 +21,12 @@ from tests.factories_workspace import (
 )
 
 HX = {"HX-Request": "true"}
+
+
+def post(sentence, *, source="", status="unverified", version=0, **extra) -> dict:
+    """The annotate form's POST: one claim over the whole sentence."""
+    claim = claim_fields(sentence, source=source, status_code=status)
+    return label_post(sentence, [claim], version=version, **extra)
 
 
 def html_of(response) -> str:
@@ -183,7 +190,7 @@ def test_unassigned_article_is_404_everywhere(client, annotator, annotator2, art
     responses = [
         client.get(annotate_url(article), headers=headers),
         client.get(edit_url(article, sentence), headers=headers),
-        client.post(save_url(article, sentence), claim_post(), headers=headers),
+        client.post(save_url(article, sentence), post(sentence), headers=headers),
         client.post(undo_url(article), headers=headers),
         client.post(
             propose_url(article, sentence),
@@ -207,7 +214,7 @@ def test_sentence_of_another_article_is_404(ann_client, article):
     foreign = annotatable(make_article(2))[0]
 
     assert ann_client.get(edit_url(article, foreign), headers=HX).status_code == 404
-    assert ann_client.post(save_url(article, foreign), claim_post()).status_code == 404
+    assert ann_client.post(save_url(article, foreign), post(foreign)).status_code == 404
     assert not Annotation.objects.exists()
 
 
@@ -250,7 +257,7 @@ def test_save_htmx_returns_next_editor_row_and_progress(
 ):
     response = ann_client.post(
         save_url(article, sentences[0]),
-        claim_post(source="Russian MoD", note="saved note"),
+        post(sentences[0], source="Russian MoD", note="saved note"),
         headers=HX,
     )
 
@@ -269,7 +276,9 @@ def test_save_htmx_returns_next_editor_row_and_progress(
 
 
 def test_save_resolves_the_source_by_alias(ann_client, mod_source, article, sentences):
-    ann_client.post(save_url(article, sentences[0]), claim_post(source="russian MoD"), headers=HX)
+    ann_client.post(
+        save_url(article, sentences[0]), post(sentences[0], source="russian MoD"), headers=HX
+    )
 
     assert Annotation.objects.get().source == mod_source
 
@@ -279,7 +288,7 @@ def test_save_without_htmx_redirects_to_the_next_sentence(
 ):
     save(sentences[1], annotator, no_claim_label())
 
-    response = ann_client.post(save_url(article, sentences[0]), claim_post())
+    response = ann_client.post(save_url(article, sentences[0]), post(sentences[0]))
 
     assert response.status_code == 302
     assert response.url == annotate_url(article, sentences[2])  # next unlabelled
@@ -289,7 +298,7 @@ def test_save_without_htmx_redirects_to_the_next_sentence(
 def test_save_claim_without_status_is_422_and_stores_nothing(ann_client, article, sentences):
     for headers in (HX, {}):
         response = ann_client.post(
-            save_url(article, sentences[0]), claim_post(status=""), headers=headers
+            save_url(article, sentences[0]), post(sentences[0], status=""), headers=headers
         )
 
         assert response.status_code == 422
@@ -299,7 +308,7 @@ def test_save_claim_without_status_is_422_and_stores_nothing(ann_client, article
 
 def test_save_unknown_source_is_422(ann_client, article, sentences):
     response = ann_client.post(
-        save_url(article, sentences[0]), claim_post(source="Nobody Knows"), headers=HX
+        save_url(article, sentences[0]), post(sentences[0], source="Nobody Knows"), headers=HX
     )
 
     assert response.status_code == 422
@@ -311,7 +320,7 @@ def test_save_version_conflict_is_409_and_shows_the_current_value(
     ann_client, mod_source, article, sentences
 ):
     first = ann_client.post(
-        save_url(article, sentences[0]), claim_post(source="Russian MoD"), headers=HX
+        save_url(article, sentences[0]), post(sentences[0], source="Russian MoD"), headers=HX
     )
     second = ann_client.post(
         save_url(article, sentences[0]), {"is_claim": "no", "version": "0"}, headers=HX
@@ -329,7 +338,7 @@ def test_save_version_conflict_is_409_and_shows_the_current_value(
 
 
 def test_save_double_submit_is_one_row(ann_client, article, sentences):
-    data = claim_post(note="twice")
+    data = post(sentences[0], note="twice")
 
     responses = [
         ann_client.post(save_url(article, sentences[0]), data, headers=HX) for _ in range(2)
@@ -357,7 +366,7 @@ def test_save_a_credit_is_422(client, annotator):
 
 
 def test_undo_htmx_restores_and_returns_the_editor(ann_client, article, sentences):
-    ann_client.post(save_url(article, sentences[0]), claim_post(note="one"), headers=HX)
+    ann_client.post(save_url(article, sentences[0]), post(sentences[0], note="one"), headers=HX)
 
     response = ann_client.post(undo_url(article), {"s": sentences[1].pk}, headers=HX)
 
@@ -372,8 +381,8 @@ def test_undo_htmx_restores_and_returns_the_editor(ann_client, article, sentence
 
 
 def test_undo_an_update_without_htmx(ann_client, article, sentences):
-    ann_client.post(save_url(article, sentences[0]), claim_post(note="one"))
-    ann_client.post(save_url(article, sentences[0]), claim_post(note="two", version=1))
+    ann_client.post(save_url(article, sentences[0]), post(sentences[0], note="one"))
+    ann_client.post(save_url(article, sentences[0]), post(sentences[0], note="two", version=1))
 
     response = ann_client.post(undo_url(article), {"s": sentences[1].pk})
 
@@ -404,7 +413,7 @@ def test_nothing_to_undo_htmx_returns_the_editor_with_a_notice(ann_client, artic
 
 
 def test_undo_conflict_says_kept_not_nothing_to_undo(ann_client, article, sentences):
-    ann_client.post(save_url(article, sentences[0]), claim_post(note="mine"))
+    ann_client.post(save_url(article, sentences[0]), post(sentences[0], note="mine"))
     Annotation.objects.update(note="reviewed", version=2)
 
     response = ann_client.post(undo_url(article), {"s": sentences[0].pk}, follow=True)
@@ -433,7 +442,7 @@ def labelled_by_a(client, annotator, annotator2, article, sentences):
     )
     response = client.post(
         save_url(article, sentences[1]),
-        claim_post(source=SECRET_SOURCE, note=SECRET_NOTE),
+        post(sentences[1], source=SECRET_SOURCE, note=SECRET_NOTE),
         headers=HX,
     )
     assert response.status_code == 200
@@ -477,7 +486,7 @@ def test_the_pending_source_of_another_annotator_cannot_be_used(
     client, labelled_by_a, article, sentences
 ):
     response = client.post(
-        save_url(article, sentences[2]), claim_post(source=SECRET_SOURCE), headers=HX
+        save_url(article, sentences[2]), post(sentences[2], source=SECRET_SOURCE), headers=HX
     )
 
     assert response.status_code == 422

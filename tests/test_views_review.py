@@ -26,12 +26,13 @@ from claims.models import (
     Source,
 )
 from tests.conftest import make_user
-from tests.factories_review import T0, accept_first, make_item
+from tests.factories_review import T0, accept_first, gold_post, make_item
 from tests.factories_workspace import (
     annotatable,
     assign,
+    claim_fields_of,
     claim_label,
-    claim_post,
+    label_post,
     make_annotators,
     make_article,
     no_claim_label,
@@ -130,7 +131,7 @@ def _pages(sentence_id: int) -> list[tuple[str, str]]:
 def _actions(sentence_id: int, annotation_id: int) -> list[tuple[str, str, dict]]:
     return [
         ("accept", action_url("accept", sentence_id), {"annotation": annotation_id, "version": 0}),
-        ("correct", action_url("correct", sentence_id), {**claim_post(), "comment": "x"}),
+        ("correct", action_url("correct", sentence_id), gold_post(Sentence(start=0, end=3))),
         ("send_back", action_url("send_back", sentence_id), {"comment": "look again"}),
         ("bulk_accept", reverse("claims:review_bulk_accept"), {}),
     ]
@@ -179,7 +180,7 @@ def test_editors_and_superusers_may_use_every_review_page(client, small, role):
         assert client.get(url).status_code == 200, url
     actions = [
         (action_url("send_back", sentence.pk), {"comment": "look again"}),
-        (action_url("correct", sentence.pk), {**claim_post(version=0), "comment": "x"}),
+        (action_url("correct", sentence.pk), gold_post(sentence)),
         (action_url("accept", sentence.pk), {"annotation": annotation.pk, "version": 1}),
         (reverse("claims:review_bulk_accept"), {}),
     ]
@@ -390,6 +391,77 @@ def test_adjudicate_page_shows_labels_suggestion_paragraph_and_history(client, d
     assert "annotator3 annotation created" in history
 
 
+def _rows_of(html: str) -> list[tuple[str, int, int, str]]:
+    """The correction form's sentence rows: (classes, start, end, text)."""
+    context = re.search(r'<div class="gold-context"[^>]*>(.*?)</div>', html, re.S).group(1)
+    return [
+        (classes, int(start), int(end), visible_text(text))
+        for classes, start, end, text in re.findall(
+            r'<p class="sentence ([^"]*)" data-start="(\d+)" data-end="(\d+)">'
+            r'<span class="text">(.*?)</span></p>',
+            context,
+            re.S,
+        )
+    ]
+
+
+def test_the_correction_form_has_the_sentence_and_its_neighbours_as_rows(client, demo):
+    """The word cursor of the correction form reaches into the sentences around it: each row
+    holds exactly body[start:end], the reviewed sentence marked current."""
+    client.force_login(demo_user("editor"))
+    sentences = list(Sentence.objects.annotatable().order_by("position"))
+    middle = sentences[3]
+
+    rows = _rows_of(text_of(client.get(detail_url(middle.pk))))
+
+    assert [(r[1], r[2]) for r in rows] == [
+        (s.start, s.end) for s in (sentences[2], middle, sentences[4])
+    ]
+    assert [r[0] for r in rows] == ["neighbour", "gold-text current", "neighbour"]
+    for _, start, end, text in rows:
+        assert text == demo.body[start:end]
+    assert 'id="gold-form" data-claim-form data-text-area=".gold-context"' in text_of(
+        client.get(detail_url(middle.pk))
+    )
+
+
+def test_the_first_and_last_sentences_have_one_neighbour(client, demo):
+    client.force_login(demo_user("editor"))
+    sentences = list(Sentence.objects.annotatable().order_by("position"))
+
+    first = _rows_of(text_of(client.get(detail_url(sentences[0].pk))))
+    last = _rows_of(text_of(client.get(detail_url(sentences[-1].pk))))
+
+    assert [r[0] for r in first] == ["gold-text current", "neighbour"]
+    assert (first[1][1], first[1][2]) == (sentences[1].start, sentences[1].end)
+    assert [r[0] for r in last] == ["neighbour", "gold-text current"]
+    assert (last[0][1], last[0][2]) == (sentences[-2].start, sentences[-2].end)
+
+
+def test_a_gold_claim_over_the_next_sentence_is_saved(client, demo):
+    """The correction form takes a content span that runs into the next sentence, as the
+    word cursor over the neighbour rows marks it, and a mention in the sentence before."""
+    client.force_login(demo_user("editor"))
+    sentences = list(Sentence.objects.annotatable().order_by("position"))
+    before, sentence, after = sentences[2:5]
+    post = gold_post(sentence, status_code="unverified")
+    post.update(
+        {
+            "claims-0-content_start": sentence.start,
+            "claims-0-content_end": after.end,
+            "claims-0-mention_start": before.start,
+            "claims-0-mention_end": before.start + 5,
+        }
+    )
+
+    response = client.post(action_url("correct", sentence.pk), post)
+
+    assert response.status_code == 302
+    claim = GoldLabel.objects.get(sentence=sentence).claims.get()
+    assert (claim.content_start, claim.content_end) == (sentence.start, after.end)
+    assert (claim.mention_start, claim.mention_end) == (before.start, before.start + 5)
+
+
 def test_accept_creates_gold_and_goes_to_the_next_queue_item(client, demo):
     editor = demo_user("editor")
     client.force_login(editor)
@@ -430,9 +502,7 @@ def test_correct_a_claim_without_status_is_422_with_a_message(client, demo):
     client.force_login(demo_user("editor"))
     sentence = _demo_disagreement(6)
 
-    response = client.post(
-        action_url("correct", sentence.pk), {**claim_post(status_code=""), "comment": "x"}
-    )
+    response = client.post(action_url("correct", sentence.pk), gold_post(sentence, status_code=""))
 
     assert response.status_code == 422
     assert "A claim needs a verification status" in text_of(response)
@@ -446,11 +516,12 @@ def test_correct_saves_the_editors_label(client, demo):
 
     response = client.post(
         action_url("correct", sentence.pk),
-        {
-            **claim_post(status_code="disputed"),
-            "source": "Russian officials",
-            "comment": "Authorities = Russian officials.",
-        },
+        gold_post(
+            sentence,
+            status_code="disputed",
+            source="Russian officials",
+            comment="Authorities = Russian officials.",
+        ),
     )
 
     assert response.status_code == 302
@@ -475,9 +546,7 @@ def test_a_stale_version_is_409_showing_the_other_editors_decision(client, demo)
     )
     client.force_login(demo_user("editor"))
 
-    response = client.post(
-        action_url("correct", sentence.pk), {**claim_post(version=0), "comment": "mine"}
-    )
+    response = client.post(action_url("correct", sentence.pk), gold_post(sentence, comment="mine"))
 
     assert response.status_code == 409
     alert = visible_text(
@@ -551,7 +620,11 @@ def test_each_annotators_save_answers_the_send_back_for_them_only(client, demo):
 
     response = client.post(
         reverse("claims:sentence_save", args=[demo.pk, sentence.pk]),
-        {**claim_post(version=mine.version, status_code="disputed"), "source": mine.source.name},
+        label_post(
+            sentence,
+            [claim_fields_of(mine.claims.get(), status_code="disputed")],
+            version=mine.version,
+        ),
     )
 
     assert response.status_code == 302
@@ -567,14 +640,11 @@ def test_each_annotators_save_answers_the_send_back_for_them_only(client, demo):
     theirs = sentence.annotations.get(annotator=annotator3)
     client.post(  # annotator3 stands by their label
         reverse("claims:sentence_save", args=[demo.pk, sentence.pk]),
-        {
-            **claim_post(
-                version=theirs.version,
-                status_code=theirs.status.code,
-                attribution_type=theirs.attribution_type,
-            ),
-            "source": theirs.source.name,
-        },
+        label_post(
+            sentence,
+            [claim_fields_of(theirs.claims.get())],
+            version=theirs.version,
+        ),
     )
 
     assert SendBack.objects.get().resolved_at is not None

@@ -295,14 +295,14 @@ def test_unknown_attribution_type_is_a_validation_error(sentence, annotator):
 
 
 # An update: the sentence lock (SELECT … FOR UPDATE) and, after it, the read of its open
-# send-back and accepted annotation, SELECT … FOR UPDATE of the label, UPDATE, INSERT (event),
-# the review-row upsert, inside the service's atomic(), which in the test's transaction is a
-# SAVEPOINT/RELEASE pair: 8 (6 in production, where atomic() is BEGIN/COMMIT). A new label: the
-# same with INSERT for UPDATE. The lock and its read are two queries more than before (issue 11,
-# item 2: writers of a sentence are serialized so that its review queue row is computed from
-# committed labels; the read is a statement of its own so that it sees them).
-SAVE_UPDATE_QUERIES = 8
-SAVE_NEW_QUERIES = 8
+# send-back, accepted annotation and article length; one read of the sentence's labels with
+# their claims (a LEFT JOIN); UPDATE; DELETE of the label's claims and one INSERT of the new
+# ones (whatever their number); INSERT (event); the review-row upsert; inside the service's
+# atomic(), which in the test's transaction is a SAVEPOINT/RELEASE pair: 10 (8 in production,
+# where atomic() is BEGIN/COMMIT: issue 12's budget for a save with three claims). A new
+# label: INSERT for UPDATE and no claims to delete, 9.
+SAVE_UPDATE_QUERIES = 10
+SAVE_NEW_QUERIES = 9
 
 
 @pytest.mark.parametrize("length", [5, 200])
@@ -327,8 +327,7 @@ def test_a_label_created_meanwhile_is_a_conflict_not_an_error(db, annotator, mon
     sentence = annotatable(make_article(3))[0]
     winner = save(sentence, annotator, claim_label(note="other tab"))
     events = AnnotationEvent.objects.count()
-    nothing = Annotation.objects.none()
-    monkeypatch.setattr(Annotation.objects, "select_for_update", lambda: nothing)
+    monkeypatch.setattr(services, "_sentence_labels", lambda sentence_id: {})
 
     with pytest.raises(services.AnnotationConflict) as caught:
         save(sentence, annotator, no_claim_label(note="this tab"))
@@ -353,6 +352,44 @@ def test_save_update_query_budget_does_not_grow_with_the_article(
     assert annotation.version == 2
 
 
+def _three_claims(sentence, status_id):
+    """Three claims of one sentence, body offsets: a cue and a mention on the first."""
+    s = sentence.start
+    claim = {"attribution_type": "paraphrase", "status_id": status_id}
+    return [
+        {
+            **claim,
+            "content_start": s,
+            "content_end": s + 5,
+            "cue_start": s + 6,
+            "cue_end": s + 8,
+            "mention_start": s + 8,
+            "mention_end": s + 10,
+        },
+        {**claim, "content_start": s + 10, "content_end": s + 12},
+        {**claim, "content_start": s + 12, "content_end": s + 14, "note": "third"},
+    ]
+
+
+@pytest.mark.parametrize("length", [5, 200])
+def test_saving_three_claims_over_three_stays_within_the_budget(
+    db, annotator, django_assert_max_num_queries, length
+):
+    """Issue 12: a save with three claims, ≤ 8 queries in production (10 with the savepoint
+    pair of the test's transaction), whatever the article's length."""
+    sentence = annotatable(make_article(length))[length // 2]
+    unverified = status("unverified").pk
+    save(sentence, annotator, {"is_claim": True, "claims": _three_claims(sentence, unverified)})
+    changed = _three_claims(sentence, unverified)
+    changed[2]["note"] = "changed"
+
+    with django_assert_max_num_queries(SAVE_UPDATE_QUERIES):
+        annotation = save(sentence, annotator, {"is_claim": True, "claims": changed}, 1)
+
+    stored = list(annotation.claims.order_by("position").values_list("position", "note"))
+    assert stored == [(0, ""), (1, ""), (2, "changed")]
+
+
 def test_other_integrity_errors_are_not_reported_as_conflicts(db, annotator, monkeypatch):
     """Only a lost race on the new label's INSERT is a conflict; any other refusal by the
     database (here: while updating) stays an error, so nobody is told to retry forever."""
@@ -362,7 +399,7 @@ def test_other_integrity_errors_are_not_reported_as_conflicts(db, annotator, mon
     def refuse(**kwargs):
         raise IntegrityError("FOREIGN KEY constraint failed")
 
-    monkeypatch.setattr(services, "review_item_refresh", refuse)
+    monkeypatch.setattr(services, "_review_write", lambda *args: refuse())
 
     with pytest.raises(IntegrityError):
         save(sentence, annotator, no_claim_label(note="two"), 1)

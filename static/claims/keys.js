@@ -150,9 +150,435 @@
     retry();
   });
 
+  // --- Claims and their spans: shared by the annotate page and the review page -------------
+  // A claim form ([data-claim-form]: the annotate page's #label-form, the review page's
+  // #gold-form) holds claims (the formset "claims"); one is current: the status keys, s, a and
+  // the role keys apply to it. Spans are offsets into the article body: the form's text area
+  // (the selector in its data-text-area) holds sentence rows with data-start / data-end, each
+  // with a .text holding exactly body[start:end]; the row marked .current is where the word
+  // cursor starts. Every function here takes the form.
+  const PREFIX = "claims";
+  const ROLES = ["content", "cue", "mention"];
+  const ROLE_KEYS = { x: "content", v: "cue", m: "mention" };
+  const claimForms = () => Array.from(document.querySelectorAll("[data-claim-form]"));
+  const areaOf = (f) => (f && f.dataset.textArea ? document.querySelector(f.dataset.textArea) : null);
+  const boxes = (f) => Array.from((f && f.querySelectorAll("[data-claim-box]")) || []);
+  const currentBox = (f) => boxes(f).find((b) => b.classList.contains("current")) || boxes(f)[0];
+  const field = (box, name) => box.querySelector('[name="' + box.dataset.prefix + "-" + name + '"]');
+  let painter = null; // the page's highlights: set below by the page that has claim forms
+  const paint = () => painter && painter();
+
+  function check(f, selector, within) {
+    const input = (within || f) && (within || f).querySelector(selector);
+    if (input) {
+      input.checked = true;
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+
+  const markClaim = (f) => check(f, 'input[name="is_claim"][value="yes"]');
+
+  function setStatus(f, key) {
+    markClaim(f);
+    check(f, 'input[name$="-status"][data-key="' + key + '"]', currentBox(f));
+  }
+
+  function cycleAttribution(f) {
+    const select = currentBox(f)?.querySelector("[data-attribution-select]");
+    if (select) select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
+  }
+
+  function focusSource(f) {
+    const input = currentBox(f)?.querySelector("[data-source-input]");
+    input?.focus();
+    input?.select(); // typing replaces the suggested source
+  }
+
+  // Non-claims carry no source or status: dim those fields so the state is visible.
+  function syncClaimFields(f) {
+    if (!f) return;
+    const notClaim = f.querySelector('input[name="is_claim"][value="no"]');
+    f.classList.toggle("not-claim", Boolean(notClaim && notClaim.checked));
+    paint();
+  }
+
+  function setCurrent(f, box) {
+    boxes(f).forEach((b) => b.classList.toggle("current", b === box));
+    paint();
+  }
+
+  function cycleClaims(f, step) {
+    const all = boxes(f);
+    if (all.length < 2) return;
+    const next = all[(all.indexOf(currentBox(f)) + step + all.length) % all.length];
+    setCurrent(f, next);
+    next.scrollIntoView({ block: "nearest" });
+  }
+
+  function spanOf(box, role) {
+    const start = field(box, role + "_start")?.value;
+    const end = field(box, role + "_end")?.value;
+    return start && end ? [Number(start), Number(end)] : null;
+  }
+
+  function setSpanOf(f, box, role, span) {
+    field(box, role + "_start").value = span ? span[0] : "";
+    field(box, role + "_end").value = span ? span[1] : "";
+    showSpan(f, box, role);
+    paint();
+  }
+
+  function showSpan(f, box, role) {
+    const out = box.querySelector('[data-span-text="' + role + '"]');
+    const span = spanOf(box, role);
+    if (out) out.textContent = span ? bodyText(f, span[0], span[1]) || "—" : "—";
+  }
+
+  function toggleDeleted(f, box) {
+    const input = box && box.querySelector("[data-claim-delete]");
+    if (!input) return;
+    input.checked = !input.checked;
+    refreshClaims(f);
+  }
+
+  // A further claim, from the formset's empty form (<template id="claim-template">).
+  function addClaim(f, quiet) {
+    const template = f && f.querySelector("template#claim-template");
+    const total = f && f.querySelector('[name="' + PREFIX + '-TOTAL_FORMS"]');
+    const max = Number(f?.querySelector('[name="' + PREFIX + '-MAX_NUM_FORMS"]')?.value || 20);
+    if (!template || !total || Number(total.value) >= max) return false;
+    const index = Number(total.value);
+    const holder = document.createElement("template");
+    holder.innerHTML = template.innerHTML.replaceAll("__prefix__", String(index)).trim();
+    const box = holder.content.firstElementChild;
+    f.querySelector("[data-claims]").append(box);
+    total.value = index + 1;
+    if (window.htmx) window.htmx.process(box); // its source search
+    if (!quiet) {
+      markClaim(f);
+      setCurrent(f, box);
+      box.scrollIntoView({ block: "nearest" });
+    }
+    refreshClaims(f);
+    return true;
+  }
+
+  // Numbers, removed claims and span texts as the form holds them; then the highlights.
+  function refreshClaims(f) {
+    let number = 0;
+    boxes(f).forEach((box) => {
+      const deleted = Boolean(box.querySelector("[data-claim-delete]")?.checked);
+      box.classList.toggle("deleted", deleted);
+      const label = box.querySelector("[data-claim-number]");
+      if (label) label.textContent = deleted ? "(removed)" : String(++number);
+      ROLES.forEach((role) => showSpan(f, box, role));
+    });
+    syncClaimFields(f); // and paint
+  }
+
+  // Mark the selection (the word cursor's, or the mouse's) as a role of the current claim.
+  function assign(f, role) {
+    const box = currentBox(f);
+    const span = selectedSpan(f);
+    if (!box || !span || box.classList.contains("deleted")) return;
+    setSpanOf(f, box, role, span);
+    markClaim(f);
+  }
+
+  // The claim keys both pages share; true when the key was one of them.
+  function claimKey(f, { key, shift }) {
+    if (/^[1-9]$/.test(key)) setStatus(f, key);
+    else if (key === "c") markClaim(f);
+    else if (key === "n") check(f, 'input[name="is_claim"][value="no"]');
+    else if (key === "s") focusSource(f);
+    else if (key === "a") cycleAttribution(f);
+    else if (key === "ArrowLeft" || key === "h") moveCursor(f, -1, shift);
+    else if (key === "ArrowRight" || key === "l") moveCursor(f, 1, shift);
+    else if (key === "H") moveCursor(f, -1, true);
+    else if (key === "L") moveCursor(f, 1, true);
+    else if (ROLE_KEYS[key]) assign(f, ROLE_KEYS[key]);
+    else if (key === "+" || key === "A") addClaim(f, false);
+    else if (key === "]") cycleClaims(f, 1);
+    else if (key === "[") cycleClaims(f, -1);
+    else if (key === "Delete" || key === "Backspace") toggleDeleted(f, currentBox(f));
+    else return false;
+    return true;
+  }
+
+  // A click in a claim form: a source picked from the results, a claim box made current, a
+  // span cleared, a role button (the mouse's selection), a further claim.
+  function claimClick(f, event) {
+    const pick = event.target.closest("[data-source-pick]");
+    if (pick) {
+      const input = currentBox(f)?.querySelector("[data-source-input]");
+      if (!input) return true;
+      input.value = pick.dataset.sourcePick;
+      input.focus();
+      return true;
+    }
+    const box = event.target.closest("[data-claim-box]");
+    if (box && box !== currentBox(f)) setCurrent(f, box);
+    const clear = event.target.closest("[data-span-clear]");
+    if (clear && box) {
+      setSpanOf(f, box, clear.dataset.spanClear, null);
+      return true;
+    }
+    const role = event.target.closest("[data-role]");
+    if (role && box) {
+      role.blur(); // Enter saves again, it does not press the button once more
+      assign(f, role.dataset.role);
+      return true;
+    }
+    if (event.target.closest("[data-claim-add]")) {
+      addClaim(f, false);
+      return true;
+    }
+    return false;
+  }
+
+  document.addEventListener("change", (event) => {
+    const f = event.target.closest && event.target.closest("[data-claim-form]");
+    if (!f) return;
+    if (event.target.name === "is_claim") syncClaimFields(f);
+    if (event.target.matches("[data-claim-delete]")) refreshClaims(f);
+  });
+  document.addEventListener("focusin", (event) => {
+    const box = event.target.closest && event.target.closest("[data-claim-box]");
+    const f = box && box.closest("[data-claim-form]");
+    if (f && box !== currentBox(f)) setCurrent(f, box);
+  });
+
+  // --- The text as body offsets ----------------------------------------------------------
+  function textRows(f) {
+    const area = areaOf(f);
+    if (!area) return [];
+    return Array.from(area.querySelectorAll(".sentence[data-start]:not(.kind-credit)")).map((row) => {
+      const text = row.querySelector(".text");
+      return { row, text, start: Number(row.dataset.start), end: Number(row.dataset.end) };
+    }).filter((r) => r.text && !Number.isNaN(r.start));
+  }
+
+  function bodyText(f, start, end) {
+    return textRows(f)
+      .filter((r) => r.start < end && r.end > start)
+      .map((r) => r.text.textContent.slice(Math.max(start, r.start) - r.start, Math.min(end, r.end) - r.start))
+      .join(" ");
+  }
+
+  function charAt(f, offset) {
+    const r = textRows(f).find((x) => x.start <= offset && offset < x.end);
+    return r ? r.text.textContent.charAt(offset - r.start) : " ";
+  }
+
+  // The body offset of a DOM position: inside a row's text exactly; elsewhere in a row (its
+  // number, its chip) the row's start or end; between rows the start of the next row.
+  function offsetOf(f, node, offset) {
+    const all = textRows(f);
+    const point = document.createRange();
+    point.setStart(node, offset);
+    for (const r of all) {
+      if (r.text.contains(node)) {
+        const before = document.createRange();
+        before.selectNodeContents(r.text);
+        before.setEnd(node, offset);
+        return r.start + before.toString().length;
+      }
+      const whole = document.createRange();
+      whole.selectNodeContents(r.text);
+      if (point.compareBoundaryPoints(Range.START_TO_START, whole) <= 0) return r.start;
+      if (r.row.contains(node)) return r.end;
+    }
+    return all.length ? all[all.length - 1].end : 0;
+  }
+
+  // A DOM position for a body offset (`atEnd`: the end of a span, so a row's own end).
+  function positionOf(f, offset, atEnd) {
+    const r = textRows(f).find((x) => (atEnd ? x.start < offset && offset <= x.end : x.start <= offset && offset < x.end));
+    if (!r) return null;
+    let left = offset - r.start;
+    const walker = document.createTreeWalker(r.text, NodeFilter.SHOW_TEXT);
+    let node = walker.nextNode();
+    while (node) {
+      const length = node.textContent.length;
+      if (left < length || (atEnd && left === length)) return [node, left];
+      left -= length;
+      node = walker.nextNode();
+    }
+    return [r.text, r.text.childNodes.length];
+  }
+
+  // One range per row a span crosses (never over the numbers and chips between them).
+  function rangesOf(f, start, end) {
+    return textRows(f)
+      .filter((r) => r.start < end && r.end > start)
+      .map((r) => {
+        const from = positionOf(f, Math.max(start, r.start), false);
+        const to = positionOf(f, Math.min(end, r.end), true);
+        if (!from || !to) return null;
+        const range = document.createRange();
+        range.setStart(from[0], from[1]);
+        range.setEnd(to[0], to[1]);
+        return range;
+      })
+      .filter(Boolean);
+  }
+
+  // The selected text in the form's text as body offsets, without the spaces at its edges.
+  let lastSelection = null; // {area, span}: the mouse's last selection (a role button's click clears it)
+  function selectedSpan(f) {
+    const selection = window.getSelection();
+    const area = areaOf(f);
+    let span = null;
+    if (selection && !selection.isCollapsed && area && selection.rangeCount) {
+      const range = selection.getRangeAt(0);
+      if (area.contains(range.commonAncestorContainer)) {
+        span = [offsetOf(f, range.startContainer, range.startOffset), offsetOf(f, range.endContainer, range.endOffset)];
+      }
+    }
+    if (!span && lastSelection && lastSelection.area === area) span = lastSelection.span;
+    if (!span) return null;
+    let [start, end] = span;
+    while (start < end && /\s/.test(charAt(f, start))) start++;
+    while (end > start && /\s/.test(charAt(f, end - 1))) end--;
+    return end > start ? [start, end] : null;
+  }
+  document.addEventListener("selectionchange", () => {
+    const selection = window.getSelection();
+    if (!selection || selection.isCollapsed || !selection.rangeCount) return;
+    const range = selection.getRangeAt(0);
+    claimForms().forEach((f) => {
+      const area = areaOf(f);
+      if (!area || !area.contains(range.commonAncestorContainer)) return;
+      lastSelection = { area, span: [offsetOf(f, range.startContainer, range.startOffset), offsetOf(f, range.endContainer, range.endOffset)] };
+    });
+  });
+
+  // --- The word cursor -------------------------------------------------------------------
+  // Words of the form's sentence rows (letters and digits, with inner apostrophes, hyphens,
+  // points and commas: "Russia's", "18-hour", "1,200"). The cursor starts on the first word of
+  // the current row and may move into the rows around it; Shift extends the selection from
+  // where it started. The selection is the page's own, so it shows as one.
+  const WORD = /[\p{L}\p{N}]+(?:['’.,\-][\p{L}\p{N}]+)*/gu;
+  let cursor = null; // {form, anchor, focus}: indexes into words(form)
+
+  function words(f) {
+    const list = [];
+    textRows(f).forEach((r) => {
+      for (const match of r.text.textContent.matchAll(WORD)) {
+        list.push({ start: r.start + match.index, end: r.start + match.index + match[0].length, row: r.row });
+      }
+    });
+    return list;
+  }
+
+  function resetCursor(f) {
+    lastSelection = null;
+    dropSelection(f);
+  }
+
+  // Drops the word selection; true if there was one.
+  function dropSelection(f) {
+    const had = Boolean(cursor);
+    cursor = null;
+    const selection = window.getSelection();
+    const area = areaOf(f);
+    if (selection && selection.rangeCount && area && area.contains(selection.anchorNode)) {
+      selection.removeAllRanges();
+      return true;
+    }
+    return had;
+  }
+
+  function moveCursor(f, step, extend) {
+    const list = words(f);
+    if (!list.length) return;
+    if (!cursor || cursor.form !== f) {
+      let first = list.findIndex((w) => w.row.classList.contains("current"));
+      if (first < 0) first = 0;
+      cursor = { form: f, anchor: first, focus: first };
+      if (!extend) return showCursor(f, list);
+    }
+    cursor.focus = Math.min(list.length - 1, Math.max(0, cursor.focus + step));
+    if (!extend) cursor.anchor = cursor.focus;
+    showCursor(f, list);
+  }
+
+  function showCursor(f, list) {
+    const a = list[Math.min(cursor.anchor, cursor.focus)];
+    const b = list[Math.max(cursor.anchor, cursor.focus)];
+    const from = positionOf(f, a.start, false);
+    const to = positionOf(f, b.end, true);
+    if (!from || !to) return;
+    window.getSelection().setBaseAndExtent(from[0], from[1], to[0], to[1]);
+    lastSelection = { area: areaOf(f), span: [a.start, b.end] };
+    list[cursor.focus].row.scrollIntoView({ block: "nearest" });
+  }
+
+  // --- Highlights ------------------------------------------------------------------------
+  // The current claim's spans while it is edited, and the other claims' content, through the
+  // CSS Custom Highlight API (no change to the text's DOM).
+  const canPaint = () => window.CSS && CSS.highlights && typeof Highlight !== "undefined";
+  const highlightGroups = () => ({ "claim-content": [], "claim-cue": [], "claim-mention": [],
+    "other-claim": [], "saved-content": [], "saved-cue": [], "saved-mention": [] });
+
+  function drawClaims(f, groups) {
+    if (!f || f.classList.contains("not-claim")) return;
+    const current = currentBox(f);
+    boxes(f).filter((b) => !b.classList.contains("deleted")).forEach((box) => {
+      ROLES.forEach((role) => {
+        const span = spanOf(box, role);
+        if (!span) return;
+        const name = box === current ? "claim-" + role : role === "content" ? "other-claim" : null;
+        if (name) groups[name].push(...rangesOf(f, span[0], span[1]));
+      });
+    });
+  }
+
+  const setHighlights = (groups) =>
+    Object.entries(groups).forEach(([name, ranges]) => CSS.highlights.set(name, new Highlight(...ranges)));
+
+  function toggleShortcuts() {
+    const dialog = document.getElementById("shortcuts");
+    if (!dialog) return;
+    if (dialog.open) dialog.close();
+    else dialog.showModal();
+  }
+
   // --- Review pages: 1-9 accept an annotator's label, e corrects, b sends back, j next ----
   // Looked up on each key: the page is boosted, so its content is replaced after each action.
+  // `e` enters the correction form (#gold-form.editing): there the claim keys of the annotate
+  // page apply to it (digits set the current claim's status, not accept a label) and Enter
+  // saves it; Esc drops the word selection, and a second Esc leaves the form.
   if (document.querySelector("[data-review]")) {
+    document.documentElement.classList.add("js"); // shows the controls that need this module
+    const goldForm = () => document.querySelector("[data-review] #gold-form");
+    const correcting = () => Boolean(goldForm()?.classList.contains("editing"));
+
+    function startCorrecting(focus) {
+      const f = goldForm();
+      if (!f) return;
+      f.classList.add("editing");
+      if (focus) {
+        const choice = f.querySelector('input[name="is_claim"]:checked') || f.querySelector('input[name="is_claim"]');
+        choice?.focus();
+      }
+    }
+
+    function stopCorrecting() {
+      const f = goldForm();
+      if (!f) return;
+      f.classList.remove("editing");
+      dropSelection(f);
+      if (f.contains(document.activeElement)) document.activeElement.blur();
+    }
+
+    painter = () => {
+      if (!canPaint()) return;
+      const groups = highlightGroups();
+      drawClaims(goldForm(), groups);
+      setHighlights(groups);
+    };
+
     document.addEventListener("keydown", (event) => {
       const review = document.querySelector("[data-review]");
       if (!review) return;
@@ -163,17 +589,65 @@
       }
       if (typing(event.target)) return;
       const key = event.key;
+      const f = goldForm();
       let handled = true;
+      if (correcting() && f) {
+        if (key === "Escape") {
+          if (!dropSelection(f)) stopCorrecting();
+          return; // Escape still closes the shortcut sheet
+        }
+        if (key === "Enter") {
+          if (event.target.closest("button, summary, a")) return;
+          if (window.htmx) window.htmx.process(f);
+          event.preventDefault();
+          f.requestSubmit();
+          return;
+        }
+        if (claimKey(f, { key, shift: event.shiftKey })) {
+          event.preventDefault();
+          return;
+        }
+      }
       if (/^[1-9]$/.test(key)) {
         const card = review.querySelector('[data-accept-key="' + key + '"]');
         if (card) card.requestSubmit(); else handled = false;
-      } else if (key === "e") review.querySelector("#gold-form input, #gold-form select")?.focus();
-      else if (key === "b") review.querySelector("#send-back-form textarea")?.focus();
+      } else if (key === "e") startCorrecting(true);
+      else if (key === "b") {
+        stopCorrecting();
+        review.querySelector("#send-back-form textarea")?.focus();
+      }
       else if (key === "j") review.querySelector("[data-key-next]")?.click();
       else if (key === "k") review.querySelector("[data-key-back]")?.click();
+      else if (key === "?") toggleShortcuts();
       else handled = false;
       if (handled) event.preventDefault();
     });
+
+    // The mouse enters the correction form too: a field, a button, a selection in its text.
+    document.addEventListener("focusin", (event) => {
+      const f = goldForm();
+      if (!f) return;
+      if (f.contains(event.target)) startCorrecting(false);
+      else if (event.target.closest && event.target.closest("#send-back-form")) stopCorrecting();
+    });
+    document.addEventListener("mouseup", (event) => {
+      if (event.target.closest && event.target.closest(".gold-context")) startCorrecting(false);
+    });
+    document.addEventListener("click", (event) => {
+      const f = goldForm();
+      if (f && f.contains(event.target) && claimClick(f, event)) startCorrecting(false);
+      if (event.target.closest && event.target.closest("[data-review] [data-shortcuts-toggle]")) {
+        toggleShortcuts();
+      }
+    });
+
+    const drawGold = () => {
+      const f = goldForm();
+      if (f) refreshClaims(f);
+      else paint();
+    };
+    document.body.addEventListener("htmx:afterSettle", drawGold);
+    drawGold();
 
     // A correction or a send-back comment being written is not dropped by moving on (j, k, a
     // link, accepting another label) without a word: the browser asks first.
@@ -199,17 +673,23 @@
 
   const workspace = document.querySelector(".workspace");
   if (!workspace) return;
+  document.documentElement.classList.add("js"); // shows the controls that need this module
 
   const editor = () => document.getElementById("editor");
   const form = () => document.getElementById("label-form");
   const rows = () => Array.from(document.querySelectorAll(".sentence.kind-sentence"));
+  let cursorSentence = null;
 
   function markCurrent() {
     const id = editor() && editor().dataset.sentence;
     rows().forEach((row) => row.classList.toggle("current", row.dataset.sentence === id));
     const current = id && document.getElementById("s-" + id);
     if (current) current.scrollIntoView({ block: "nearest", behavior: "smooth" });
-    syncClaimFields();
+    if (id !== cursorSentence) {
+      cursorSentence = id;
+      resetCursor(form());
+    }
+    refreshClaims(form());
   }
 
   function go(step) {
@@ -217,33 +697,6 @@
     const index = all.findIndex((row) => row.classList.contains("current"));
     const target = all[Math.min(all.length - 1, Math.max(0, index + step))];
     if (target && target !== all[index]) target.querySelector("a.pos").click();
-  }
-
-  function check(selector) {
-    const input = form() && form().querySelector(selector);
-    if (input) {
-      input.checked = true;
-      input.dispatchEvent(new Event("change", { bubbles: true }));
-    }
-  }
-
-  function cycleAttribution() {
-    const select = document.getElementById("attribution-select");
-    if (select) select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
-  }
-
-  // Non-claims carry no source or status: dim those fields so the state is visible.
-  function syncClaimFields() {
-    const f = form();
-    if (!f) return;
-    const notClaim = f.querySelector('input[name="is_claim"][value="no"]');
-    f.classList.toggle("not-claim", Boolean(notClaim && notClaim.checked));
-  }
-
-  function toggleShortcuts() {
-    const dialog = document.getElementById("shortcuts");
-    if (dialog.open) dialog.close();
-    else dialog.showModal();
   }
 
   // Unsaved changes: the form differs from what the server rendered, or the server refused
@@ -269,8 +722,14 @@
     baseline = form() ? fields(form()) : null;
   }
 
-  function restore(values, proposed) {
+  // The form's values again, with as many claims as they hold (claims added since are
+  // dropped, claims added then are added back). A proposed source goes to the claim it was
+  // proposed for.
+  function restore(values, proposed, claimIndex) {
     const f = form();
+    const wanted = Number(values.get(PREFIX + "-TOTAL_FORMS") || boxes(f).length);
+    boxes(f).slice(wanted).forEach((box) => box.remove());
+    while (boxes(f).length < wanted && addClaim(f, true));
     const keep = ["csrfmiddlewaretoken", "version"];
     Array.from(f.elements).forEach((input) => {
       if (!input.name || keep.includes(input.name)) return;
@@ -278,10 +737,10 @@
       if (input.type === "radio" || input.type === "checkbox") input.checked = wanted.includes(input.value);
       else if (wanted.length) input.value = wanted[0];
     });
-    if (proposed) f.elements.source.value = proposed;
-    const start = f.elements.span_start.value;
-    if (start !== "") setSpan(Number(start), Number(f.elements.span_end.value));
-    syncClaimFields();
+    const box = boxes(f)[claimIndex] || currentBox(f);
+    if (box) setCurrent(f, box);
+    if (proposed && box) box.querySelector("[data-source-input]").value = proposed;
+    refreshClaims(f);
   }
 
   document.addEventListener("click", (event) => {
@@ -305,8 +764,7 @@
     if (event.target.id !== "undo-form" || !form() || fields(form()) === baseline) return;
     event.preventDefault();
     event.stopImmediatePropagation();
-    restore(new URLSearchParams(baseline), null);
-    if (form().elements.span_start.value === "") setSpan(null, null);
+    restore(new URLSearchParams(baseline), null, 0);
   }, true);
 
   // Keys pressed while a save or a move is in flight belong to the next sentence: hold them
@@ -322,6 +780,7 @@
         sentence: editor().dataset.sentence,
         values: new URLSearchParams(new FormData(form())),
         proposed: event.detail.elt.querySelector('[name="propose-name"]')?.value.trim(),
+        claim: boxes(form()).indexOf(currentBox(form())),
       };
     }
   });
@@ -332,7 +791,7 @@
     const back = carry;
     carry = null;
     if (back && form() && editor().dataset.sentence === back.sentence) {
-      restore(back.values, event.detail.xhr.status < 300 ? back.proposed : null);
+      restore(back.values, event.detail.xhr.status < 300 ? back.proposed : null, back.claim);
     }
   });
   document.body.addEventListener("htmx:afterSettle", (event) => {
@@ -382,32 +841,30 @@
     if (typing(event.target)) return; // never steal keys while the user types
     if (busy) {
       if (SHORTCUTS.test(event.key)) {
-        held.push({ key: event.key, target: event.target });
+        held.push({ key: event.key, target: event.target, shift: event.shiftKey });
         event.preventDefault();
       }
       return;
     }
-    if (handle({ key: event.key, target: event.target })) event.preventDefault();
+    if (handle({ key: event.key, target: event.target, shift: event.shiftKey })) {
+      event.preventDefault();
+    }
   });
 
-  const SHORTCUTS = /^([jkcnsau?1-9]|Enter|ArrowUp|ArrowDown)$/;
+  const SHORTCUTS =
+    /^([jkcnsau?1-9xvmhlHLA+[\]]|Enter|ArrowUp|ArrowDown|ArrowLeft|ArrowRight|Delete|Backspace)$/;
 
-  function handle({ key, target }) {
+  function handle({ key, target, shift }) {
     let handled = true;
+    const f = form();
     if (key === "j" || key === "ArrowDown") go(1);
     else if (key === "k" || key === "ArrowUp") go(-1);
-    else if (key === "c") check('input[name="is_claim"][value="yes"]');
-    else if (key === "n") check('input[name="is_claim"][value="no"]');
-    else if (/^[1-9]$/.test(key)) {
-      check('input[name="is_claim"][value="yes"]');
-      check('input[name="status"][data-key="' + key + '"]');
-    } else if (key === "s") {
-      const input = document.getElementById("source-input");
-      input?.focus();
-      input?.select(); // typing replaces the suggested source
+    else if (f && claimKey(f, { key, shift })) handled = true;
+    else if (key === "Escape") {
+      dropSelection(f);
+      handled = false; // Escape still closes the shortcut sheet
     }
-    else if (key === "a") cycleAttribution();
-    else if (key === "Enter" && form() && !target.closest("button, summary, a")) submit();
+    else if (key === "Enter" && f && !target.closest("button, summary, a")) submit();
     else if (key === "u") document.getElementById("undo-form")?.requestSubmit();
     else if (key === "?") toggleShortcuts();
     else handled = false;
@@ -416,14 +873,8 @@
 
   // Clicking a sentence's text opens it, unless the click ended a text selection.
   workspace.addEventListener("click", (event) => {
-    const pick = event.target.closest("[data-source-pick]");
-    if (pick) {
-      const input = document.getElementById("source-input");
-      input.value = pick.dataset.sourcePick;
-      input.focus();
-      return;
-    }
-    if (event.target.closest("[data-span-clear]")) return setSpan(null, null);
+    const f = form();
+    if (f && f.contains(event.target) && claimClick(f, event)) return;
     if (event.target.closest("[data-shortcuts-toggle]")) return toggleShortcuts();
     const text = event.target.closest(".sentence.kind-sentence .text");
     if (text && String(window.getSelection()).length === 0) {
@@ -431,36 +882,62 @@
     }
   });
 
-  function setSpan(start, end) {
+  // --- Live highlights -------------------------------------------------------------------
+  const savedSpans = {}; // sentence id -> [[role, start, end], ...] of labels saved here
+  let saving = null;
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const elt = event.detail.elt;
+    if (elt.id === "undo-form") Object.keys(savedSpans).forEach((k) => delete savedSpans[k]);
+    if (elt.id !== "label-form") return;
+    const notClaim = elt.querySelector('input[name="is_claim"][value="no"]')?.checked;
+    const spans = [];
+    if (!notClaim) {
+      boxes(elt).filter((b) => !b.querySelector("[data-claim-delete]")?.checked).forEach((box) => {
+        ROLES.forEach((role) => {
+          const span = spanOf(box, role);
+          if (span) spans.push([role, span[0], span[1]]);
+        });
+      });
+    }
+    saving = { form: elt, sentence: editor().dataset.sentence, spans };
+  });
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    // The form has been swapped out by now: htmx tells its ancestor, with its request.
+    const config = event.detail.requestConfig;
+    if (!saving || !config || config.elt !== saving.form) return;
+    if (event.detail.successful && event.detail.xhr.status === 200) {
+      savedSpans[saving.sentence] = saving.spans;
+    }
+    saving = null;
+    paint();
+  });
+
+  // The label form's claims (drawClaims), and the saved marks of the sentence being edited
+  // step back meanwhile (.stale). Browsers without the API show the saved marks.
+  painter = () => {
+    if (!canPaint()) return;
+    const groups = highlightGroups();
     const f = form();
-    if (!f) return;
-    f.elements.span_start.value = start === null ? "" : start;
-    f.elements.span_end.value = end === null ? "" : end;
-    const label = f.querySelector("[data-span-label]");
-    const text = document.querySelector("[data-span-source]").textContent;
-    label.textContent = start === null
-      ? "Select words in the sentence above to mark the claim span (optional)."
-      : "Claim span: “" + text.slice(start, end) + "”";
-  }
+    drawClaims(f, groups);
+    // Labels saved on this page whose spans reach into other rows: those rows were not
+    // rendered again, so their part is drawn here (a reload renders them as marks).
+    const id = editor()?.dataset.sentence;
+    const surface = f || document.querySelector("[data-claim-form]");
+    Object.entries(savedSpans).forEach(([owner, spans]) => {
+      if (owner === id) return;
+      const home = document.getElementById("s-" + owner);
+      spans.forEach(([role, start, end]) => {
+        rangesOf(surface, start, end).forEach((range) => {
+          if (!home || !home.contains(range.startContainer)) groups["saved-" + role].push(range);
+        });
+      });
+    });
+    setHighlights(groups);
+    document.querySelectorAll(".sentences mark[data-owner]").forEach((mark) => {
+      mark.classList.toggle("stale", Boolean(id && f && mark.dataset.owner.split(" ").includes(id)));
+    });
+  };
 
-  // Selecting words in the editor's copy of the sentence marks the claim span (offsets
-  // relative to the sentence text, which is what the server stores).
-  document.addEventListener("mouseup", () => {
-    const source = document.querySelector("[data-span-source]");
-    const selection = window.getSelection();
-    if (!source || selection.isCollapsed || !source.contains(selection.anchorNode)) return;
-    const range = selection.getRangeAt(0);
-    const before = document.createRange();
-    before.selectNodeContents(source);
-    before.setEnd(range.startContainer, range.startOffset);
-    const start = before.toString().length;
-    const end = start + range.toString().length;
-    if (end > start) setSpan(start, end);
-  });
-
-  document.addEventListener("change", (event) => {
-    if (event.target.name === "is_claim") syncClaimFields();
-  });
   document.body.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target.id === "editor" || event.detail.elt.id === "editor") markCurrent();
   });

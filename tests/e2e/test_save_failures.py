@@ -99,7 +99,9 @@ def test_server_error_shows_the_servers_sentence_and_the_retry_button_works(
     monkeypatch.setattr(services, "annotation_save", crash_once)
     press(page, "2", "Enter")
     expect_not_saved(page, "The server had a problem and your change was not saved")
-    expect(page.locator('#label-form input[name="status"][value="unverified"]')).to_be_checked()
+    expect(
+        page.locator('#label-form input[name="claims-0-status"][value="unverified"]')
+    ).to_be_checked()
     assert labels_of("annotator1") == {}
 
     failure(page).get_by_role("button", name="Retry").click()
@@ -178,7 +180,9 @@ def test_proposing_a_source_keeps_the_unsaved_label(workspace):
     page.get_by_role("button", name="Propose").click()
 
     expect(page.locator("#editor")).to_contain_text("Proposed “Harbour Pilots' Association”")
-    expect(page.locator('#label-form input[name="status"][value="disputed"]')).to_be_checked()
+    expect(
+        page.locator('#label-form input[name="claims-0-status"][value="disputed"]')
+    ).to_be_checked()
     expect(page.locator("#source-input")).to_have_value("Harbour Pilots' Association")
     page.locator("#source-input").blur()
     press(page, "Enter")
@@ -277,10 +281,14 @@ def test_undo_with_unsaved_changes_takes_them_back_first(workspace):
     checked = page.locator("#label-form input[type=radio]:checked")
     as_rendered = [checked.nth(i).get_attribute("value") for i in range(checked.count())]
     press(page, "c", "3")  # unsaved changes on the second
-    expect(page.locator('#label-form input[name="status"][value="disputed"]')).to_be_checked()
+    expect(
+        page.locator('#label-form input[name="claims-0-status"][value="disputed"]')
+    ).to_be_checked()
     press(page, "u")
     expect(page.locator("#editor")).to_have_attribute("data-sentence", str(sentences[1].pk))
-    expect(page.locator('#label-form input[name="status"][value="disputed"]')).not_to_be_checked()
+    expect(
+        page.locator('#label-form input[name="claims-0-status"][value="disputed"]')
+    ).not_to_be_checked()
     assert [checked.nth(i).get_attribute("value") for i in range(checked.count())] == as_rendered
     assert labels_of("annotator1") == {sentences[0].pk: NOT_A_CLAIM}  # nothing undone yet
     press(page, "u")  # now the last saved change

@@ -76,7 +76,7 @@ def test_researcher_downloads_a_csv_that_matches_the_database(browser_page, log_
     # The bare page counts in its own request on load: all annotatable sentences (gold level).
     gold_rows = Sentence.objects.annotatable().count()
     expect(page.locator("#row-count")).to_contain_text(f"{gold_rows} rows with these filters")
-    page.get_by_label("All annotations: one row per sentence and annotator").check()
+    page.get_by_label("All annotations: one row per claim of each annotator's label").check()
     expect(page.locator("#row-count")).to_contain_text(str(Annotation.objects.count()))
     with page.expect_download() as info:
         page.get_by_role("button", name="CSV (spreadsheets)").click()
