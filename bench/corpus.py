@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import json
 import random
 from collections.abc import Iterator
 
@@ -211,7 +212,9 @@ def _label(rng: random.Random, sources: list[int], statuses: list[int]) -> tuple
     return True, source, rng.choice(ATTRIBUTIONS), rng.choice(statuses)
 
 
-# The set-based form of services._REVIEW_UPSERT (one row per annotated sentence).
+# The set-based form of the services' queue row (one row per annotated sentence). Every claim
+# of the corpus covers its whole sentence, so claims.spans' rule is: the same claim or not,
+# source, status and attribution type.
 REVIEW_FILL = """
 INSERT INTO claims_reviewitem
     (sentence_id, article_id, bucket, annotation_count, first_annotated_at, state)
@@ -219,7 +222,8 @@ SELECT s.id, s.article_id,
        CASE WHEN COUNT(a.id) = 1 THEN 1
             WHEN COUNT(DISTINCT CAST(a.is_claim AS TEXT) || ':'
                  || COALESCE(CAST(a.source_id AS TEXT), '') || ':'
-                 || COALESCE(CAST(a.status_id AS TEXT), '')) = 1 THEN 2
+                 || COALESCE(CAST(a.status_id AS TEXT), '') || ':'
+                 || a.attribution_type) = 1 THEN 2
             ELSE 0 END,
        COUNT(a.id), MIN(a.created_at),
        CASE WHEN EXISTS (SELECT 1 FROM claims_goldlabel g WHERE g.sentence_id = s.id)
@@ -249,7 +253,15 @@ def bulk_load(
     from django.db import connection, transaction
     from django.db.models import Max
 
-    from claims.models import Annotation, Article, Sentence, Source, VerificationStatus
+    from claims.models import (
+        Annotation,
+        Article,
+        Claim,
+        GoldLabel,
+        Sentence,
+        Source,
+        VerificationStatus,
+    )
 
     source_ids = list(Source.objects.order_by("pk").values_list("pk", flat=True))
     status_ids = list(
@@ -258,8 +270,11 @@ def bulk_load(
     first_article = (Article.objects.aggregate(m=Max("id"))["m"] or 0) + 1
     first_sentence = (Sentence.objects.aggregate(m=Max("id"))["m"] or 0) + 1
     first_annotation = (Annotation.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+    gold_id = (GoldLabel.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+    claim_id = (Claim.objects.aggregate(m=Max("id"))["m"] or 0) + 1
     n_articles = -(-sentences // per_article)
     article_rows, sentence_rows, annotation_rows, gold_rows = [], [], [], []
+    claim_rows = []  # one claim over the whole sentence per claim label (annotation or gold)
     sentence_id, annotation_id = first_sentence, first_annotation
     left = sentences
     for i in range(n_articles):
@@ -301,10 +316,31 @@ def bulk_load(
                     annotation_rows.append(
                         (annotation_id, sentence_id, annotator, *lab, "", "", 1, when, when)
                     )
+                    if lab[0]:
+                        claim_rows.append((claim_id, annotation_id, None, start, end, *lab[1:]))
+                        claim_id += 1
                     annotation_id += 1
                 if rng.random() < 0.1:
                     when = EPOCH + dt.timedelta(days=60, seconds=sentence_id)
-                    gold_rows.append((sentence_id, *base, "corrected", editor, "", 1, when, when))
+                    snapshot = []
+                    if base[0]:
+                        claim_rows.append((claim_id, None, gold_id, start, end, *base[1:]))
+                        claim_id += 1
+                        keys = ("source_id", "attribution_type", "status_id")
+                        snapshot = [
+                            {
+                                "content_start": start,
+                                "content_end": end,
+                                **dict.fromkeys(("cue_start", "cue_end", "mention_start")),
+                                "mention_end": None,
+                                **dict(zip(keys, base[1:], strict=True)),
+                                "note": "",
+                                "evidence_url": "",
+                            }
+                        ]
+                    row = (gold_id, sentence_id, *base, "corrected", editor, "", 1, when, when)
+                    gold_rows.append((*row, json.dumps(snapshot)))
+                    gold_id += 1
             sentence_id += 1
     tables = {
         "claims_article": (
@@ -323,9 +359,14 @@ def bulk_load(
             annotation_rows,
         ),
         "claims_goldlabel": (
-            "sentence_id, is_claim, source_id, attribution_type, status_id, origin, editor_id, "
-            "comment, version, created_at, updated_at",
+            "id, sentence_id, is_claim, source_id, attribution_type, status_id, origin, "
+            "editor_id, comment, version, created_at, updated_at, claims_snapshot",
             gold_rows,
+        ),
+        "claims_claim": (
+            "id, annotation_id, gold_id, content_start, content_end, source_id, "
+            "attribution_type, status_id, position, note, evidence_url",
+            [(*row, 0, "", "") for row in claim_rows],
         ),
     }
     if connection.vendor == "postgresql":
@@ -336,15 +377,17 @@ def bulk_load(
                     for row in rows:
                         copy.write_row(row)
             cursor.execute(REVIEW_FILL, [first_sentence])
-            for table in ("claims_article", "claims_sentence", "claims_annotation"):
+            for table in (
+                "claims_article",
+                "claims_sentence",
+                "claims_annotation",
+                "claims_goldlabel",
+                "claims_claim",
+            ):
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT max(id) FROM {table}))"
+                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
                 )
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence('claims_goldlabel', 'id'), "
-                "(SELECT coalesce(max(id), 1) FROM claims_goldlabel))"
-            )
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
     else:

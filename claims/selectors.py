@@ -1,5 +1,6 @@
 """Reads: queries that pages need, kept out of the views."""
 
+import bisect
 import datetime
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Substr
 from django.shortcuts import get_object_or_404
+from django.utils.safestring import mark_safe
 
 from claims import highlight, segmentation, spans
 from claims.models import (
@@ -193,23 +195,28 @@ def claims_of(label) -> list[Claim]:
 
 
 def attach_segments(sentences: list[Sentence]) -> None:
-    """Give each sentence `.segments`: its text cut at the spans of the user's claims (`.mine`)
-    of all these sentences that reach into it (a quote over two sentences, a mention in an
-    earlier one). A sentence's row then shows the pieces of every marked span it holds."""
-    spans = [
-        span
-        for sentence in sentences
-        if sentence.mine is not None
-        for claim in claims_of(sentence.mine)
-        for span in highlight.claim_spans(claim, owner=sentence.pk)
-    ]
-    spans.sort()
+    """Give each sentence `.marked`: its text as HTML with the spans of the user's claims
+    (`.mine`) of all these sentences that reach into it (a quote over two sentences, a mention
+    in an earlier one) as marks. A sentence's row then shows every marked span it holds."""
+    starts = [sentence.start for sentence in sentences]
+    reaching: list[list] = [[] for _ in sentences]
     for sentence in sentences:
+        if sentence.mine is None:
+            continue
+        for claim in claims_of(sentence.mine):
+            for span in highlight.claim_spans(claim, owner=sentence.pk):
+                # the sentences the span touches: from the one it starts in, onwards
+                index = max(bisect.bisect_right(starts, span.start) - 1, 0)
+                while index < len(sentences) and sentences[index].start < span.end:
+                    if sentences[index].end > span.start:
+                        reaching[index].append(span)
+                    index += 1
+    for sentence, inside in zip(sentences, reaching, strict=True):
         claims = claims_of(sentence.mine) if sentence.mine is not None else []
         # the statuses of its claims, each once, for the row's chip
         sentence.claim_statuses = list({c.status_id: c.status for c in claims}.values())
-        inside = [s for s in spans if s.start < sentence.end and s.end > sentence.start]
-        sentence.segments = highlight.segments(sentence.text, sentence.start, inside)
+        segments = highlight.segments(sentence.text, sentence.start, sorted(inside))
+        sentence.marked = mark_safe(highlight.marked_html(segments))  # the pieces are escaped
 
 
 # No gold label here: nothing the annotator is shown may depend on it (blind annotation).

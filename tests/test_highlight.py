@@ -1,5 +1,6 @@
 """claims.highlight: a sentence's text cut at the edges of marked spans (body offsets)."""
 
+from claims import highlight
 from claims.highlight import Role, Segment, Span, claim_spans, segments
 from claims.models import Claim
 
@@ -94,3 +95,19 @@ def test_claim_spans_of_a_claim_row():
         Span(10, 30, "content", 2, 5),
         Span(0, 4, "mention", 2, 5),
     ]
+
+
+def test_marked_html_escapes_the_text_and_marks_the_pieces():
+    text = 'Officials <b>said</b> "A & B" held.'
+    spans = [(0, 9, "mention", 0), (10, 21, "cue", 0), (22, 29, "content", 1)]
+
+    html_text = highlight.marked_html(highlight.segments(text, 0, spans))
+
+    assert html_text == (
+        '<mark class="span-mention" data-claim="0" data-owner="">Officials</mark> '
+        '<mark class="span-cue" data-claim="0" data-owner="">&lt;b&gt;said&lt;/b&gt;</mark> '
+        '<mark class="span-content" data-claim="1" data-owner="">"A &amp; B"</mark> held.'
+    )
+    assert highlight.marked_html(highlight.segments(text, 0, [])) == (
+        'Officials &lt;b&gt;said&lt;/b&gt; "A &amp; B" held.'
+    )
