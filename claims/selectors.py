@@ -821,6 +821,38 @@ def _export_columns(gold: bool) -> list:
 _ANNOTATOR, _REVIEWED_BY = 32, 35
 
 
+def _export_labels(filters: ExportFilters):
+    """The labels an export reads (sentences at gold level, annotations otherwise), filtered
+    by article and review, before any claims join."""
+    gold = filters.level == "gold"
+    p = _GOLD if gold else _ANNOTATIONS
+    rows = Sentence.objects.annotatable() if gold else Annotation.objects.all()
+    article_conditions = {
+        f"{p.article}published_on__gte": filters.date_from,
+        f"{p.article}published_on__lte": filters.date_to,
+        f"{p.article}outlet__in": filters.outlets,
+        f"{p.article}id__in": filters.articles,
+    }
+    rows = rows.filter(**{k: v for k, v in article_conditions.items() if v not in (None, ())})
+    if filters.reviewed_only:
+        rows = (
+            rows.filter(gold__isnull=False) if gold else rows.filter(sentence__gold__isnull=False)
+        )
+    return rows
+
+
+def _claim_conditions(filters: ExportFilters) -> dict:
+    p = _GOLD if filters.level == "gold" else _ANNOTATIONS
+    conditions = {
+        f"{p.claim}source_id__in": filters.sources,
+        f"{p.claim}source__kind__in": filters.source_kinds,
+        f"{p.claim}source__side__in": filters.sides,
+        f"{p.claim}status__code__in": filters.statuses,
+        f"{p.claim}isnull": False if filters.claims_only else None,
+    }
+    return {k: v for k, v in conditions.items() if v not in (None, ())}
+
+
 def export_queryset(filters: ExportFilters):
     """(queryset, columns): one row per claim, or per label without claims (and, at gold
     level, per sentence without a gold label), in article, sentence, annotator and claim
@@ -828,42 +860,31 @@ def export_queryset(filters: ExportFilters):
     the claims that pass them; they are applied in one filter() so that the columns read the
     same claims join."""
     gold = filters.level == "gold"
-    p = _GOLD if gold else _ANNOTATIONS
     if gold:
-        rows = Sentence.objects.annotatable()
         order = ("article_id", "position", "gold__claims__position")
     else:
-        rows = Annotation.objects.all()
         order = ("sentence__article_id", "sentence__position", "annotator_id", "claims__position")
-    article_conditions = {
-        f"{p.article}published_on__gte": filters.date_from,
-        f"{p.article}published_on__lte": filters.date_to,
-        f"{p.article}outlet__in": filters.outlets,
-        f"{p.article}id__in": filters.articles,
-    }
-    claim_conditions = {
-        f"{p.claim}source_id__in": filters.sources,
-        f"{p.claim}source__kind__in": filters.source_kinds,
-        f"{p.claim}source__side__in": filters.sides,
-        f"{p.claim}status__code__in": filters.statuses,
-    }
-    if filters.claims_only:
-        claim_conditions[f"{p.claim}isnull"] = False
-    rows = rows.filter(**{k: v for k, v in article_conditions.items() if v not in (None, ())})
     # One filter() call: the claims join it makes is the one the columns read.
-    rows = rows.filter(**{k: v for k, v in claim_conditions.items() if v not in (None, ())})
-    if filters.reviewed_only:
-        rows = (
-            rows.filter(gold__isnull=False) if gold else rows.filter(sentence__gold__isnull=False)
-        )
+    rows = _export_labels(filters).filter(**_claim_conditions(filters))
     return rows.order_by(*order), _export_columns(gold)
 
 
 def export_count(*, filters: ExportFilters) -> int:
-    rows, _ = export_queryset(filters)
-    claim = (_GOLD if filters.level == "gold" else _ANNOTATIONS).claim
-    # Counted over the claims join, as the rows are (a label with 3 claims is 3 rows).
-    return rows.values_list(f"{claim}id").count()
+    """The number of rows export_queryset gives. Without claim filters, a label is
+    max(1, its claims) rows: the labels, plus their claims after the first (positions are
+    0, 1, … in each label) — two counts without the claims join, which would otherwise
+    visit every sentence of the database at gold level."""
+    conditions = _claim_conditions(filters)
+    if conditions:
+        rows, _ = export_queryset(filters)
+        claim = (_GOLD if filters.level == "gold" else _ANNOTATIONS).claim
+        return rows.values_list(f"{claim}id").count()
+    labels = _export_labels(filters)
+    if filters.level == "gold":
+        more = Claim.objects.filter(position__gt=0, gold__sentence__in=labels)
+    else:
+        more = Claim.objects.filter(position__gt=0, annotation__in=labels)
+    return labels.count() + more.count()
 
 
 @contextmanager
