@@ -12,6 +12,7 @@ from claims.attribution import (
     UNNAMED,
     SourceEntry,
     SourceMatcher,
+    NewSource,
     Suggestion,
     paragraph_starts,
 )
@@ -142,11 +143,18 @@ def test_mere_mention_is_not_attribution() -> None:
 def test_unknown_speaker_is_still_a_paraphrased_claim() -> None:
     got = one("Governor Vyacheslav Gladkov said the city would be rebuilt.")
     assert got == Suggestion(None, PARAPHRASE, True, "Governor Vyacheslav Gladkov said")
+    # ... and proposed as a new source, with the spans of the claim
+    assert got.new_source == NewSource("Vyacheslav Gladkov", "government", "")
+    text = "Governor Vyacheslav Gladkov said the city would be rebuilt."
+    assert text[slice(*got.mention_span)] == "Governor Vyacheslav Gladkov"
+    assert text[slice(*got.cue_span)] == "said"
+    assert text[slice(*got.content_span)] == "the city would be rebuilt"
 
 
 def test_unknown_source_after_according_to() -> None:
-    got = one("The bridge was destroyed, according to Reuters.")
-    assert got == Suggestion(None, PARAPHRASE, True, "according to Reuters")
+    got = one("The bridge was destroyed, according to the Kyiv Independent.")
+    assert got == Suggestion(None, PARAPHRASE, True, "according to the Kyiv Independent")
+    assert got.new_source is not None and got.new_source.name == "Kyiv Independent"
 
 
 def test_according_to_at_the_end_with_an_alias_starting_with_the() -> None:
@@ -314,11 +322,13 @@ def test_pronoun_continues_only_the_previous_sentence() -> None:
         "Warsaw said an object entered its airspace.",
         "It gave no further details.",
         "It was a cold night.",  # not something a source does
-        "They said the radar lost it.",  # previous sentence had no source
+        "They said the radar lost it.",  # the latest institution that spoke
+        "He said nothing else.",  # no person has spoken
     )
     assert got[1].source_id == ID["Polish government"]
     assert got[2] == Suggestion(None, NONE, False, "")
-    assert (got[3].source_id, got[3].attribution_type) == (None, PARAPHRASE)
+    assert (got[3].source_id, got[3].attribution_type) == (ID["Polish government"], PARAPHRASE)
+    assert got[4].source_id is None and got[4].new_source is None
 
 
 def test_officials_added_prefers_officials_who_spoke() -> None:

@@ -8,12 +8,21 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-DIRECT_QUOTE = "direct_quote"
-PARAPHRASE = "paraphrase"
-UNNAMED = "unnamed"
-NONE = "none"
+from claims.attribution import language, lemmas, slavic, speakers
+from claims.attribution.language import EN, is_cyrillic
+from claims.attribution.types import (
+    DIRECT_QUOTE,
+    NO_SUGGESTION,
+    NONE,
+    PARAPHRASE,
+    UNNAMED,
+    UNNAMED_KIND,
+    NewSource,
+    SourceEntry,
+    Speaker,
+    Suggestion,
+)
 
-UNNAMED_KIND = "unnamed_officials"
 # Entries of this kind label "nobody is named" ("Unattributed"); they are never found in text.
 _UNMATCHABLE_KINDS = frozenset({"unknown"})
 
@@ -21,25 +30,6 @@ _UNMATCHABLE_KINDS = frozenset({"unknown"})
 ANAPHORA_PARAGRAPHS = 3
 # Recently mentioned sources kept per article; bounded so that suggest() stays O(n).
 _MEMORY_SIZE = 64
-
-
-@dataclass(frozen=True, slots=True)
-class SourceEntry:
-    id: int
-    name: str
-    kind: str  # "government", "military", "emergency", "head_of_state", "unnamed_officials", ...
-    aliases: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    source_id: int | None
-    attribution_type: str  # DIRECT_QUOTE | PARAPHRASE | UNNAMED | NONE
-    is_claim: bool  # likely a claim: it has an attribution cue or reported speech
-    cue: str  # the matched text that justified it, "" if none (shown as "why")
-
-
-NO_SUGGESTION = Suggestion(None, NONE, False, "")
 
 
 def paragraph_starts(body: str, spans: Sequence[tuple[int, int]]) -> frozenset[int]:
@@ -84,7 +74,9 @@ def _quote_spans(text: str) -> list[tuple[int, int]]:
         if start >= 0:
             # U+2019 is also an apostrophe ("won\u2019t"): it closes only when no letter follows.
             nxt = text[i + 1 : i + 2]
-            if ch == closer and not (ch == "\u2019" and nxt.isalpha()):
+            # Copy mixes its marks: a straight opener closed by a curly closer, and back.
+            closes = ch == closer or (closer in '"\u201d' and ch in '"\u201d')
+            if closes and not (ch == "\u2019" and nxt.isalpha()):
                 spans.append((start, i + 1))
                 start, last_end = -1, i + 1
         elif ch == '"':
@@ -133,7 +125,11 @@ _SPEECH_VERBS = (
     "|added|adds|adding|stated|states|announced|announces|confirmed|confirms|denied|denies|deny"
     "|denying|accused|accuses|accusing|acknowledged|acknowledges|acknowledge|admitted|admits"
     "|admit|insisted|insists|warned|warns|alleged|alleges|blamed|blames|blame|blaming|wrote"
-    "|writes|noted|notes|stressed|explained|estimated|declared"
+    "|writes|noted|notes|stressed|explained|estimated|declared|assessed|assesses|assess"
+    "|emphasized|emphasised|emphasizes|emphasises|indicated|indicates|described|describes"
+    "|posted|posts|cited|cites|argued|argues|reiterated|concluded|concludes|asserted|asserts"
+    "|maintained|maintains|revealed|specified|clarified|predicted|conceded|announcing"
+    "|warning|stressing|noting|insisting|confirming|describing|arguing|alleging|reiterating"
 )
 _SPEECH_VERB_RE = re.compile(rf"\b(?:{_SPEECH_VERBS})\b", re.IGNORECASE)
 # Without a subject only these unambiguous verb forms count: "claims", "reports", "states" are
@@ -144,7 +140,7 @@ _BARE_VERB_RE = re.compile(
 )
 # Evidence verbs attribute a sentence only to a named source: "Images on social media showed".
 _EVIDENCE_VERB_RE = re.compile(
-    r"\b(?:showed|shows|show|showing|appeared to show|appear to show|suggested|indicated)\b",
+    r"\b(?:showed|shows|show|showing|appeared to show|appear to show|suggested)\b",
     re.IGNORECASE,
 )
 
@@ -154,11 +150,15 @@ _EVIDENCE_VERB_RE = re.compile(
 _SUBJECT_GAP_RE = re.compile(
     r"(?:'s\s+(?:spokes(?:man|woman|person)|press\s+(?:service|office)|head|chief"
     r"|representative))?"
-    r"(?:\s*,[^,\"\u201c\u201d]{1,60},)?"
+    r"(?:\s*,[^,\"\u201c\u201d]{1,110},)?"
     r"[\s,]*(?:(?:also|had|has|have|having|was|were|is|are|then|later|earlier|previously"
     r"|never|not|did|does|do|didn't|doesn't|don't|hasn't|haven't|again|further|would|will"
     r"|could|may|might|repeatedly|publicly|separately|subsequently|initially|officially"
-    r"|itself|themselves|on\s+\w+day)[\s,]+)*",
+    r"|itself|themselves|on\s+\w+day|(?:last|this|on|late|early)\s+(?:week|month|year|night"
+    r"|weekend|\w+day|morning|evening)|(?:on|in|at|during)\s+(?:an?\s+|the\s+|his\s+|her\s+"
+    r"|its\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:briefing|address|interview|conference|statement"
+    r"|post|video|speech|meeting)|in\s+[A-Z][\w-]+|yesterday|today|tonight|once|first"
+    r"|quoted\s+as|cited\s+as|widely|reportedly|in\s+a\s+statement)[\s,]+)*",
     re.IGNORECASE,
 )
 _NEGATION_RE = re.compile(r"\b(?:never|not)\b|n't\b", re.IGNORECASE)
@@ -214,12 +214,13 @@ _ANAPHOR_KINDS = {
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
-    """A phrase that could be the speaker: a taxonomy mention (entry) or a reference (ref)."""
+    """A phrase that could be the speaker: a taxonomy mention (entry), a reference (ref) or a
+    phrase naming a speaker the taxonomy does not know (ref "phrase")."""
 
     start: int
     end: int
     entry: SourceEntry | None
-    ref: str  # "" for a taxonomy mention, else the _REF_RE group name
+    ref: str  # "" for a taxonomy mention, else the _REF_RE group name, or "phrase"
     text: str
 
 
@@ -228,6 +229,7 @@ class _Sentence:
     text: str  # as given, for cues
     norm: str  # apostrophes normalised
     outside: str  # normalised, quotes blanked
+    quotes: tuple[tuple[int, int], ...]
     candidates: tuple[_Candidate, ...]  # outside quotes, sorted by start
     candidate_starts: tuple[int, ...]
     candidate_ends: tuple[int, ...]
@@ -243,6 +245,11 @@ class _Sentence:
         i = bisect.bisect_left(self.candidate_starts, pos)
         return self.candidates[i] if i < len(self.candidates) else None
 
+    def phrase(self, span: tuple[int, int] | None) -> _Candidate | None:
+        if span is None:
+            return None
+        return _Candidate(span[0], span[1], None, "phrase", self.text[span[0] : span[1]])
+
 
 @dataclass(frozen=True, slots=True)
 class _Cue:
@@ -250,28 +257,46 @@ class _Cue:
     start: int
     end: int
     negated: bool = False
+    verb: tuple[int, int] | None = None  # the reporting words alone
 
 
 # --- the rules: each looks at one sentence and returns the cue it found, or None ------------
 
 
 def _according_to(s: _Sentence) -> _Cue | None:
-    """ "..., according to X": X is the source of the whole sentence, so this rule goes first."""
+    """ "..., according to X": X is the source of the whole sentence."""
     match = _ACCORDING_TO_RE.search(s.outside)
     if match is None:
         return None
+    verb = (match.start(), match.start() + len("according to"))
     # The source starts where the object does, or after "a statement by"; an alias may
     # itself begin with "the" ("the Defence Ministry").
     after = s.first_after(match.start("object"))
+    phrase = s.phrase(speakers.phrase_after(s.outside, match.end()))
     if after is not None and after.start <= match.end():
-        return _Cue(after, match.start(), after.end)
-    # An unknown source ("according to Reuters"): still a claim, shown up to the next comma.
+        # "according to the Kyiv Independent": a taxonomy name inside a longer name is not it
+        if phrase is None or phrase.end <= after.end or not _longer_name(s, after, phrase):
+            return _Cue(after, match.start(), after.end, verb=verb)
+    if phrase is not None:
+        return _Cue(phrase, match.start(), phrase.end, verb=verb)
+    # An unknown source ("according to estimates"): still a claim, shown up to the next comma.
     end = len(s.text)
     for stop in ",;.":
         found = s.text.find(stop, match.end())
         if found != -1:
             end = min(end, found)
-    return _Cue(None, match.start(), end)
+    return _Cue(None, match.start(), end, verb=verb)
+
+
+_NOT_SAID_RE = re.compile(
+    r"\b(?:did|does|do|has|have|had|would|could|will)\s*(?:not|n't)\b", re.IGNORECASE
+)
+
+
+def _longer_name(s: _Sentence, cand: _Candidate, phrase: _Candidate) -> bool:
+    """The phrase goes on with capitalised words after the taxonomy mention ends."""
+    rest = s.outside[cand.end : phrase.end].split()
+    return bool(rest) and rest[0][:1].isupper()
 
 
 def _speaker_before_verb(s: _Sentence) -> _Cue | None:
@@ -282,25 +307,140 @@ def _speaker_before_verb(s: _Sentence) -> _Cue | None:
     verbs.sort(key=lambda pair: pair[0].start())
     for verb, evidence in verbs:
         subject = s.subject_before(verb.start())
-        if subject is None or (evidence and subject.entry is None):
+        if subject is not None and not (evidence and subject.entry is None):
+            gap = s.outside[subject.end : verb.start()]
+            if _SUBJECT_GAP_RE.fullmatch(gap):
+                negated = _NEGATION_RE.search(gap) is not None
+                return _Cue(subject, subject.start, verb.end(), negated, verb.span())
+        if evidence:
             continue
-        gap = s.outside[subject.end : verb.start()]
-        if _SUBJECT_GAP_RE.fullmatch(gap):
-            negated = _NEGATION_RE.search(gap) is not None
-            return _Cue(subject, subject.start, verb.end(), negated)
+        # A speaker the taxonomy does not know: the phrase before the gap.
+        gap = _SUBJECT_GAP_TAIL_RE.search(s.outside, 0, verb.start())
+        gap_start = gap.start() if gap else verb.start()
+        phrase = s.phrase(speakers.phrase_before(s.outside, gap_start))
+        if phrase is None and gap is not None and "," in gap[0]:
+            # an appositive: "Mykola Sereda, who heads the forum, estimated"
+            comma = s.outside.rfind(",", 0, gap_start)
+            if comma > 0 and gap_start - comma < 110:
+                phrase = s.phrase(speakers.phrase_before(s.outside, comma))
+        if phrase is not None and phrase.ref == "phrase" and _is_subject(s, phrase):
+            negated = _NEGATION_RE.search(s.outside[phrase.end : verb.start()]) is not None
+            return _Cue(phrase, phrase.start, verb.end(), negated, verb.span())
     return None
+
+
+# The words between a speaker and its verb, anchored at the verb (searched up to it).
+_SUBJECT_GAP_TAIL_RE = re.compile(
+    rf"(?:{_SUBJECT_GAP_RE.pattern[_SUBJECT_GAP_RE.pattern.index('[\\s,]*'):]})\Z",
+    re.IGNORECASE,
+)
+
+
+def _is_subject(s: _Sentence, phrase: _Candidate) -> bool:
+    """A phrase is a verb's subject when it opens its clause: the sentence, or after a comma,
+    a colon, a quote, "and"/"but"/"while"/"as"/"that"."""
+    before = s.outside[: phrase.start].rstrip()
+    if not before:
+        return True
+    if before[-1] in ",:;\u2014\u2013-([":
+        return True
+    return re.search(r"\b(?:and|but|while|as|that|when|after|before|which)$", before) is not None
 
 
 def _said_inversion(s: _Sentence) -> _Cue | None:
     """'"...," said X' / '..., said X': the speaker follows the verb after a comma or quote.
     Only say/add/write invert; "told X" names the listener, "accused X" the accused."""
-    for verb in re.finditer(r"(?<=[,\s])(said|says|added|wrote|noted)\s+", s.outside):
+    for verb in re.finditer(
+        r"(?<=[,\s])(said|says|added|wrote|noted|continued|explained|recalled)\s+", s.outside
+    ):
         # Read the unmasked text: the closing quote mark itself is blanked in `outside`.
-        if not s.norm[: verb.start()].rstrip().endswith((",", '"', "\u201d")):
+        if not s.norm[: verb.start()].rstrip().endswith((",", '"', "\u201d", "\u2014")):
             continue
+        span = (verb.start(), verb.start() + len(verb[1]))
         after = s.first_after(verb.end())
         if after is not None and after.start == verb.end():
-            return _Cue(after, verb.start(), after.end)
+            return _Cue(after, verb.start(), after.end, verb=span)
+        phrase = s.phrase(speakers.phrase_after(s.outside, verb.end()))
+        if phrase is not None:
+            return _Cue(phrase, verb.start(), phrase.end, verb=span)
+    return None
+
+
+_PASSIVE_BY_RE = re.compile(
+    r"\b(?:was|were|is|are|has\s+been|have\s+been|had\s+been)\s+(?:first\s+)?(?:reported"
+    r"|announced|confirmed|stated|claimed|said|published|posted|disclosed|revealed)\s+by\s+",
+    re.IGNORECASE,
+)
+
+
+def _passive_by(s: _Sentence) -> _Cue | None:
+    """ "It was reported by X", "The figure was confirmed by X": X is the source."""
+    match = _PASSIVE_BY_RE.search(s.outside)
+    if match is None:
+        return None
+    span = (match.start(), match.end() - 1)
+    after = s.first_after(match.end())
+    if after is not None and after.start <= match.end() + 4:
+        return _Cue(after, match.start(), after.end, verb=span)
+    phrase = s.phrase(speakers.phrase_after(s.outside, match.end()))
+    if phrase is not None:
+        return _Cue(phrase, match.start(), phrase.end, verb=span)
+    return None
+
+
+_HEADLINE_RE = re.compile(
+    r"^\s*(?:\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?\s*)?(?:[A-Z]{2,4}\s*)?[-\u2014\u2013|:]?\s*)?"
+)
+_NOT_A_SPEAKER_LABEL = frozenset(
+    "update breaking analysis watch read live explainer editor's note photo video correction "
+    "timeline background context what why how opinion factbox".split()
+)
+
+
+def _headline_colon(s: _Sentence) -> _Cue | None:
+    """ "Zelensky: ...", "09:15 Governor: ...": a live-blog item opens with its speaker."""
+    lead = _HEADLINE_RE.match(s.outside)
+    start = lead.end() if lead else 0
+    colon = s.outside.find(":", start, start + 60)
+    if colon < 0 or not s.outside[colon + 1 : colon + 2].isspace():
+        return None
+    label = s.outside[start:colon].strip()
+    if not label or label.lower().rstrip("s") in _NOT_A_SPEAKER_LABEL or len(label.split()) > 6:
+        return None
+    first = s.first_after(start)
+    if first is not None and first.start == start and first.end >= colon - 1:
+        cand = first
+    else:
+        cand = s.phrase(speakers.phrase_after(s.outside, start))
+        if cand is None or cand.end < colon - 1:
+            return None
+    return _Cue(cand, cand.start, colon + 1, verb=(colon, colon + 1))
+
+
+_PARTICIPLE_RE = re.compile(
+    r",\s+(?:while\s+)?(saying|adding|claiming|noting|warning|stressing|insisting|arguing"
+    r"|alleging|accusing|denying|describing|citing|reiterating|stating|announcing|writing"
+    r"|emphasi[sz]ing|asserting)\b",
+    re.IGNORECASE,
+)
+
+
+def _participle(s: _Sentence) -> _Cue | None:
+    """ "The ministry released a video on Tuesday, saying that ...": the participle's speaker is
+    the main clause's subject, however far away."""
+    match = _PARTICIPLE_RE.search(s.outside)
+    if match is None:
+        return None
+    span = match.span(1)
+    first = s.first_after(0)
+    lead = re.match(r"\s*(?:(?:on|in|at|late|early|earlier|later|meanwhile|also)\b[^,]{0,40},\s*)?",
+                    s.outside)
+    start = lead.end() if lead else 0
+    if first is not None and first.start <= start + 4 and first.end < match.start():
+        return _Cue(first, first.start, span[1], verb=span)
+    phrase = s.phrase(speakers.phrase_after(s.outside, start))
+    if phrase is not None and phrase.end < match.start():
+        return _Cue(phrase, phrase.start, span[1], verb=span)
     return None
 
 
@@ -314,7 +454,7 @@ def _in_statement(s: _Sentence) -> _Cue | None:
             if s.outside[: cand.start].rstrip().lower().endswith(" on"):
                 continue  # "on social media": where, not who
             if _STATEMENT_GAP_RE.fullmatch(s.outside[match.end() : cand.start]):
-                return _Cue(cand, match.start(), cand.end)
+                return _Cue(cand, match.start(), cand.end, verb=match.span())
     return None
 
 
@@ -326,27 +466,43 @@ def _pronoun_continuation(s: _Sentence) -> _Cue | None:
     pronoun = _Candidate(
         match.start("pronoun"), match.end("pronoun"), None, "pronoun", match["pronoun"]
     )
-    return _Cue(pronoun, match.start(), match.end())
+    return _Cue(pronoun, match.start(), match.end(), verb=(match.end("pronoun") + 1, match.end()))
 
 
 def _bare_speech_verb(s: _Sentence) -> _Cue | None:
-    """ "A spokesman for the governor said ...": reported speech whose speaker is not in the
-    taxonomy; still a claim. The cue shows the verb with up to three words before it."""
+    """ "Said to be ...": reported speech whose speaker is not found; still a claim. The cue
+    shows the verb with up to three words before it."""
     verb = _BARE_VERB_RE.search(s.outside)
     if verb is None:
         return None
     lead = re.search(r"(?:[\w'-]+\s+){0,3}$", s.outside[: verb.start()])
-    return _Cue(None, lead.start() if lead else verb.start(), verb.end())
+    return _Cue(None, lead.start() if lead else verb.start(), verb.end(), verb=verb.span())
 
 
 _RULES: tuple[Callable[[_Sentence], _Cue | None], ...] = (
     _according_to,
     _speaker_before_verb,
     _said_inversion,
+    _passive_by,
     _in_statement,
+    _headline_colon,
+    _participle,
     _pronoun_continuation,
     _bare_speech_verb,
 )
+
+
+def _first_cue(s: _Sentence) -> _Cue | None:
+    found = [cue for rule in _RULES if (cue := rule(s)) is not None]
+    if not found:
+        return None
+    first = found[0]
+    # "X said that, according to Y, ...": the main clause's speaker is the source.
+    if first.verb and s.outside[first.verb[0] : first.verb[0] + 9].lower() == "according":
+        for other in found[1:2]:
+            if other.candidate is not None and other.verb and other.verb[0] < first.start:
+                return other
+    return first
 
 
 # --- memory of recently mentioned sources ----------------------------------------------------
@@ -354,9 +510,18 @@ _RULES: tuple[Callable[[_Sentence], _Cue | None], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class _Mention:
-    entry: SourceEntry
+    speaker_of: Speaker
     paragraph: int
     speaker: bool  # the (non-negated) speaker of its sentence, not merely mentioned
+    words: frozenset[str]  # the words it was named by, lowercased
+    person: bool
+
+
+_PERSON_KINDS = frozenset({"individual", "head_of_state"})
+
+
+def _words_of(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text.lower()))
 
 
 class _Memory:
@@ -365,18 +530,30 @@ class _Memory:
     def __init__(self) -> None:
         self.mentions: deque[_Mention] = deque(maxlen=_MEMORY_SIZE)
         self.paragraph = 0
-        self.previous: SourceEntry | None = None
+        self.previous: Speaker | None = None
 
     def recent(self) -> Iterable[_Mention]:
         """Most recent first, within the anaphora window."""
         oldest = self.paragraph - ANAPHORA_PARAGRAPHS
         return (m for m in reversed(self.mentions) if m.paragraph >= oldest)
 
-    def remember(self, mentions: Iterable[SourceEntry], speaker: SourceEntry | None) -> None:
+    def remember(
+        self, mentions: Iterable[SourceEntry], speaker: Speaker | None, said_as: str = ""
+    ) -> None:
         for entry in mentions:
-            self.mentions.append(_Mention(entry, self.paragraph, False))
+            self.mentions.append(
+                _Mention(entry, self.paragraph, False, _words_of(entry.name), _is_person(entry))
+            )
         if speaker is not None:  # last, so the speaker is the most recent mention
-            self.mentions.append(_Mention(speaker, self.paragraph, True))
+            words = _words_of(said_as) | _words_of(speaker.name)
+            person = _is_person(speaker) or speakers.person_in(said_as) is not None
+            self.mentions.append(_Mention(speaker, self.paragraph, True, words, person))
+
+
+def _is_person(speaker: Speaker) -> bool:
+    if isinstance(speaker, NewSource):
+        return speaker.kind == "individual" or speakers.person_in(speaker.name) is not None
+    return speaker.kind == "individual"
 
 
 # --- the matcher -----------------------------------------------------------------------------
@@ -387,6 +564,24 @@ def _first_word(name: str) -> str:
     if words and words[0] == "the":
         words = words[1:]
     return words[0] if words else ""
+
+
+# "the governor" and "the regional head" name the same office.
+_ROLE_SYNONYMS = {
+    "head": frozenset({"head", "governor", "chief"}),
+    "governor": frozenset({"governor", "head"}),
+    "president": frozenset({"president"}),
+    "spokesman": frozenset({"spokesman", "spokeswoman", "spokesperson"}),
+    "spokeswoman": frozenset({"spokesman", "spokeswoman", "spokesperson"}),
+    "force": frozenset({"force"}),
+    "tank": frozenset({"tank", "institute"}),
+    "agency": frozenset({"agency", "watchdog"}),
+    "mayor": frozenset({"mayor"}),
+    "commander": frozenset({"commander"}),
+    "staff": frozenset({"staff"}),
+    "service": frozenset({"service"}),
+}
+_INSTITUTION_PRONOUNS = frozenset({"it", "they"})
 
 
 class SourceMatcher:
@@ -405,8 +600,18 @@ class SourceMatcher:
                 if key and key not in self._by_phrase:
                     self._by_phrase[key] = entry
         self._regex = _compile_phrases(
-            phrase for e in self._named for phrase in (e.name, *e.aliases)
+            phrase
+            for e in self._named
+            for phrase in (e.name, *e.aliases)
+            if not any(is_cyrillic(ch) for ch in phrase)
         )
+        self._cyrillic = [
+            (phrase, e)
+            for e in self._named
+            for phrase in (e.name, *e.aliases)
+            if any(is_cyrillic(ch) for ch in phrase)
+        ]
+        self._lemma_index: dict[str, tuple[dict[tuple[str, ...], SourceEntry], int]] = {}
         # "Russian officials" answers for a bare "officials" when the story is about Russian
         # sources: nationality word (first word of the name or an "X authorities" alias) -> entry.
         self._officials_by_nationality: dict[str, SourceEntry] = {}
@@ -423,23 +628,64 @@ class SourceMatcher:
 
     # -- public ---------------------------------------------------------------------------
 
-    def find(self, sentence: str) -> list[tuple[int, int, SourceEntry]]:
+    def find(self, sentence: str, lang: str = EN) -> list[tuple[int, int, SourceEntry]]:
         """Every taxonomy mention in sentence as (start, end, entry), longest match first at a
-        position, left to right, non-overlapping."""
+        position, left to right, non-overlapping. Cyrillic names match in any inflection."""
         norm = _normalize(sentence)
-        if self._regex is None:
-            return []
-        return [
-            (m.start(), m.end(), self._by_phrase[_phrase_key(m[0])])
-            for m in self._regex.finditer(norm)
-        ]
+        found = []
+        if self._regex is not None:
+            found = [
+                (m.start(), m.end(), self._by_phrase[_phrase_key(m[0])])
+                for m in self._regex.finditer(norm)
+            ]
+        if self._cyrillic and lang != EN:
+            taken = [(a, b) for a, b, _ in found]
+            for hit in self.find_lemmas(lemmas.words(sentence, lang), lang):
+                if not any(hit[0] < b and a < hit[1] for a, b in taken):
+                    found.append(hit)
+            found.sort(key=lambda hit: hit[0])
+        return found
+
+    def find_lemmas(
+        self, words: Sequence[lemmas.Word], lang: str
+    ) -> list[tuple[int, int, SourceEntry]]:
+        index, longest = self._lemmas(lang)
+        found = []
+        i = 0
+        while i < len(words):
+            for n in range(min(longest, len(words) - i), 0, -1):
+                entry = index.get(tuple(w.lemma for w in words[i : i + n]))
+                if entry is not None:
+                    found.append((words[i].start, words[i + n - 1].end, entry))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+    def _lemmas(self, lang: str) -> tuple[dict[tuple[str, ...], SourceEntry], int]:
+        """Cyrillic names and aliases by their lemmas, built on first use per language."""
+        if lang not in self._lemma_index:
+            index: dict[tuple[str, ...], SourceEntry] = {}
+            for phrase, entry in self._cyrillic:
+                index.setdefault(lemmas.lemma_key(phrase, lang), entry)
+            index.pop((), None)
+            self._lemma_index[lang] = (index, max(map(len, index), default=0))
+        return self._lemma_index[lang]
 
     def suggest(
-        self, sentences: Sequence[str], paragraph_breaks: Collection[int] = ()
+        self,
+        sentences: Sequence[str],
+        paragraph_breaks: Collection[int] = (),
+        lang: str | None = None,
     ) -> list[Suggestion]:
         """One suggestion per sentence, in order. Carries context across sentences for anaphora.
         paragraph_breaks: indices of the sentences that open a new paragraph (see
-        paragraph_starts); without them the article counts as one paragraph."""
+        paragraph_starts); without them the article counts as one paragraph. lang: the
+        article's language (EN, RU, UK), detected from the sentences when not given."""
+        lang = lang or language.detect(" ".join(sentences[:40]))
+        if lang != EN:
+            return slavic.suggest(self, sentences, frozenset(paragraph_breaks), lang)
         breaks = frozenset(paragraph_breaks)
         memory = _Memory()
         out: list[Suggestion] = []
@@ -451,7 +697,7 @@ class SourceMatcher:
                 memory.previous = None
                 continue
             out.append(self._suggest_one(self._prepare(text), memory))
-        return out
+        return continue_quotes(sentences, out)
 
     # -- one sentence ---------------------------------------------------------------------
 
@@ -476,6 +722,7 @@ class SourceMatcher:
             text=text,
             norm=_normalize(text),
             outside=outside,
+            quotes=tuple(quotes),
             candidates=tuple(candidates),
             candidate_starts=tuple(c.start for c in candidates),
             candidate_ends=tuple(c.end for c in candidates),
@@ -484,16 +731,21 @@ class SourceMatcher:
         )
 
     def _suggest_one(self, s: _Sentence, memory: _Memory) -> Suggestion:
-        cue = next((found for rule in _RULES if (found := rule(s)) is not None), None)
-        if cue is None:
+        cue = _first_cue(s)
+        if cue is None or (cue.negated and _NOT_SAID_RE.search(s.outside[cue.start : cue.end])):
+            # No cue, or "X did not say": X is mentioned, but claims nothing here.
             memory.remember(s.mentions, None)
             memory.previous = None
             return NO_SUGGESTION
         cand = cue.candidate
-        entry = self._resolve(cand, s, memory) if cand is not None else None
-        memory.remember(s.mentions, None if cue.negated else entry)
-        memory.previous = entry
-        unnamed = (entry is not None and entry.kind == UNNAMED_KIND) or (
+        speaker = self._resolve(cand, s, memory) if cand is not None else None
+        memory.remember(s.mentions, None if cue.negated else speaker, cand.text if cand else "")
+        memory.previous = speaker
+        return self._suggestion(s, cue, speaker)
+
+    def _suggestion(self, s: _Sentence, cue: _Cue, speaker: Speaker | None) -> Suggestion:
+        cand = cue.candidate
+        unnamed = (isinstance(speaker, SourceEntry) and speaker.kind == UNNAMED_KIND) or (
             cand is not None and cand.ref in ("officials", "anonymous")
         )
         # Anonymity wins over quoting: it is what the verifier most needs to know.
@@ -501,23 +753,66 @@ class SourceMatcher:
             kind = UNNAMED
         else:
             kind = DIRECT_QUOTE if s.real_quote else PARAPHRASE
+        mention = (cand.start, cand.end) if cand is not None else None
+        verb = cue.verb or (cue.start, cue.end)
         return Suggestion(
-            entry.id if entry else None, kind, True, s.text[cue.start : cue.end].strip(" ,")
+            speaker.id if isinstance(speaker, SourceEntry) else None,
+            kind,
+            True,
+            s.text[cue.start : cue.end].strip(" ,"),
+            cue_span=verb,
+            mention_span=mention,
+            content_span=content_span(s.text, s.quotes, mention, verb),
+            new_source=speaker if isinstance(speaker, NewSource) else None,
         )
 
     # -- resolving references -------------------------------------------------------------
 
-    def _resolve(self, cand: _Candidate, s: _Sentence, memory: _Memory) -> SourceEntry | None:
+    def _resolve(self, cand: _Candidate, s: _Sentence, memory: _Memory) -> Speaker | None:
         if cand.entry is not None:
             return cand.entry
         if cand.ref == "pronoun":
-            # "It"/"They" continue the previous sentence's source, and only that one.
-            return memory.previous
+            return self._resolve_pronoun(cand.text.lower(), memory)
         if cand.ref in _ANAPHOR_KINDS:
             return self._resolve_anaphor(cand, memory)
         if cand.ref == "officials":
             return self._resolve_officials(cand, s, memory)
+        if cand.ref == "phrase":
+            return self._resolve_phrase(cand, memory)
         return None  # "a source", "people familiar with the matter": anonymous by design
+
+    def _resolve_pronoun(self, pronoun: str, memory: _Memory) -> Speaker | None:
+        """ "He said": the latest person who spoke; "it"/"they" the previous sentence's source,
+        else the latest institution that spoke. A dummy "It was reported" never gets here:
+        it has no speech verb with "it" as its subject."""
+        if pronoun in _INSTITUTION_PRONOUNS:
+            if memory.previous is not None:
+                return memory.previous
+            for mention in memory.recent():
+                if mention.speaker and not mention.person:
+                    return mention.speaker_of
+            return None
+        for mention in memory.recent():
+            if mention.speaker and mention.person:
+                return mention.speaker_of
+        return None
+
+    def _resolve_phrase(self, cand: _Candidate, memory: _Memory) -> Speaker | None:
+        """A phrase with no name ("the governor", "the regional head", "the air force") is an
+        anaphor: the latest mention named with the same role. With a name it is new."""
+        words = cand.text.lower().split()
+        named = any(w[:1].isupper() for w in cand.text.split()[1:]) or (
+            cand.text[:1].isupper() and words[0] not in ("the", "a", "an")
+        )
+        if not named and words[0] == "the":
+            head = words[-1]
+            wanted = _ROLE_SYNONYMS.get(head, frozenset({head}))
+            for mention in memory.recent():
+                if wanted & mention.words:
+                    return mention.speaker_of
+        if words[0] in ("a", "an") or named or words[0] != "the":
+            return speakers.guess(cand.text, " ".join(m.speaker_of.name for m in memory.recent()))
+        return speakers.guess(cand.text)
 
     def _resolve_anaphor(self, cand: _Candidate, memory: _Memory) -> SourceEntry | None:
         """ "the ministry" -> the most recent ministry of a fitting kind; extra words must fit
@@ -528,8 +823,8 @@ class SourceMatcher:
             head, modifiers = "", []
         kinds = _ANAPHOR_KINDS[cand.ref]
         for mention in memory.recent():
-            e = mention.entry
-            if e.kind not in kinds:
+            e = mention.speaker_of
+            if not isinstance(e, SourceEntry) or e.kind not in kinds:
                 continue
             haystack = self._haystack[e.id]
             if cand.ref == "military" and e.kind != "military" and "defen" not in haystack:
@@ -554,19 +849,116 @@ class SourceMatcher:
         before = re.search(r"(?<![,;:])\b([A-Z][\w'-]*)\s+$", s.outside[: cand.start])
         if before and before[1].lower() not in _NOT_A_MODIFIER:
             return self._officials_by_nationality.get(before[1].lower())
-        recent = [m for m in memory.recent() if m.entry.kind == UNNAMED_KIND]
+        recent = [
+            m
+            for m in memory.recent()
+            if isinstance(m.speaker_of, SourceEntry) and m.speaker_of.kind == UNNAMED_KIND
+        ]
         for mention in recent:
             if mention.speaker:
-                return mention.entry
+                return mention.speaker_of
         if recent:
-            return recent[0].entry
+            return recent[0].speaker_of
         for mention in reversed(memory.mentions):
-            if mention.entry.kind == UNNAMED_KIND:
-                return mention.entry
-            found = self._officials_by_nationality.get(_first_word(mention.entry.name))
+            e = mention.speaker_of
+            if isinstance(e, SourceEntry) and e.kind == UNNAMED_KIND:
+                return e
+            found = self._officials_by_nationality.get(_first_word(e.name))
+            if found is None and e.side:
+                found = self._officials_by_nationality.get(_first_word(e.side))
             if found is not None:
                 return found
         return None
+
+
+# --- spans and quotes across sentences -------------------------------------------------------
+
+_CONTENT_LEAD_RE = re.compile(
+    r"^[\s,:\u2014\u2013-]*(?:(?:on|in|at|during|late|early|last|this|earlier|later)\s+[^,]{0,40}?"
+    r"(?=\s+that\b)\s+)?(?:that\s+|\u0447\u0442\u043e\s+|\u0449\u043e\s+)?"
+)
+
+
+def content_span(
+    text: str,
+    quotes: Sequence[tuple[int, int]],
+    mention: tuple[int, int] | None,
+    verb: tuple[int, int],
+) -> tuple[int, int] | None:
+    """What is claimed: the longest quote outside the attribution, else the side of the
+    sentence that the speaker and verb leave over ("X said that CONTENT", "CONTENT, X said")."""
+    lo = min(verb[0], mention[0]) if mention else verb[0]
+    hi = max(verb[1], mention[1]) if mention else verb[1]
+    outside_quotes = [q for q in quotes if q[1] <= lo or q[0] >= hi]
+    if outside_quotes:
+        start, end = max(outside_quotes, key=lambda q: q[1] - q[0])
+        return _strip(text, start, end)
+    end_text = len(text.rstrip().rstrip(".!?\u2026"))
+    if len(text[hi:end_text].strip(" ,.;:\u2014\u2013-")) >= len(text[:lo].strip(" ,")):
+        lead = _CONTENT_LEAD_RE.match(text[hi:end_text])
+        return _strip(text, hi + (lead.end() if lead else 0), end_text)
+    return _strip(text, 0, lo)
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int] | None:
+    trim = " \t\n,;:\"'\u201c\u201d\u2018\u2019\u00ab\u00bb\u2014\u2013-."
+    while start < end and text[start] in trim:
+        start += 1
+    while end > start and text[end - 1] in trim:
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def _quote_balance(text: str) -> int:
+    """+1 when the sentence leaves a quote open, -1 when it closes one opened earlier."""
+    opened = closed = 0
+    for start, end in _quote_spans(text):
+        first, last = text[start], text[end - 1]
+        is_open = first in "\"\u201c\u00ab\u201e" and (start == 0 or not text[start - 1].isalnum())
+        is_closed = end - start > 1 and last in "\"\u201d\u00bb"
+        if is_open and not is_closed:
+            opened += 1
+        elif is_closed and not is_open:
+            closed += 1
+    return opened - closed
+
+
+def continue_quotes(sentences: Sequence[str], out: list[Suggestion]) -> list[Suggestion]:
+    """The pieces of one quote spread over several sentences share its speaker: "“A. B,” he
+    said." gives A and B the speaker of the piece that names one, before or after it."""
+    groups: list[list[int]] = []
+    current: list[int] | None = None
+    for i, text in enumerate(sentences):
+        balance = _quote_balance(text)
+        if current is None:
+            if balance > 0:
+                current = [i]
+        else:
+            current.append(i)
+            if balance < 0:
+                groups.append(current)
+                current = None
+    if current is not None and len(current) > 1:
+        groups.append(current)
+    result = list(out)
+    for group in groups:
+        named = [out[i] for i in group if out[i].source_id is not None or out[i].new_source]
+        if not named:
+            continue
+        speaker = named[-1] if out[group[-1]] in named else named[0]
+        for i in group:
+            if result[i].is_claim:
+                continue
+            text = sentences[i]
+            result[i] = Suggestion(
+                speaker.source_id,
+                DIRECT_QUOTE if speaker.attribution_type != UNNAMED else UNNAMED,
+                True,
+                "",
+                content_span=_strip(text, 0, len(text)),
+                new_source=speaker.new_source,
+            )
+    return result
 
 
 def _phrase_key(phrase: str) -> str:

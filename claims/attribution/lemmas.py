@@ -1,0 +1,59 @@
+"""Russian and Ukrainian words to their dictionary form, so that inflected names match.
+
+"Министерства обороны РФ" and the alias "Министерство обороны РФ" share the lemmas
+("министерство", "оборона", "рф"); "Повітряних сил" and "Повітряні сили" share
+("повітряний", "сила"). pymorphy3 with its bundled ru and uk dictionaries (no download at run
+time) was chosen over simplemma by measurement (docs/attribution.md, "Lemmatiser"). Analyses
+are cached per word: news vocabulary repeats, so an import lemmatises each word form once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+WORD_RE = re.compile(r"\w+(?:[-\u2019'][\w]+)*")
+_NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    start: int
+    end: int
+    text: str
+    lemma: str
+    pos: str  # pymorphy's part of speech ("NOUN", "VERB", "GRND", ...) or "" for non-Cyrillic
+    case: str  # "nomn", "gent", ... or ""
+    name: bool  # a first name, surname or patronymic
+
+
+@cache
+def _analyzer(lang: str):
+    import pymorphy3  # imported on first use: English-only installations never load it
+
+    return pymorphy3.MorphAnalyzer(lang=lang)
+
+
+@lru_cache(maxsize=200_000)
+def analyse(word: str, lang: str) -> tuple[str, str, str, bool]:
+    """(lemma, pos, case, is_name) of one word form; words without Cyrillic are lowercased."""
+    if not any("\u0400" <= ch <= "\u04ff" for ch in word):
+        return word.lower(), "", "", False
+    parses = _analyzer(lang).parse(word)
+    best = parses[0]
+    tag = best.tag
+    name = word[:1].isupper() and any(_NAME_TAGS & p.tag.grammemes for p in parses[:3])
+    return best.normal_form.replace("ё", "е"), str(tag.POS or ""), str(tag.case or ""), name
+
+
+def words(text: str, lang: str) -> list[Word]:
+    out = []
+    for m in WORD_RE.finditer(text):
+        lemma, pos, case, name = analyse(m[0], lang)
+        out.append(Word(m.start(), m.end(), m[0], lemma, pos, case, name))
+    return out
+
+
+def lemma_key(phrase: str, lang: str) -> tuple[str, ...]:
+    return tuple(analyse(m[0], lang)[0] for m in WORD_RE.finditer(phrase))

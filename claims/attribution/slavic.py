@@ -1,0 +1,354 @@
+"""Suggestions for Russian and Ukrainian articles: cues and names matched by lemma.
+
+Russian and Ukrainian copy attributes with a reporting verb on either side of its speaker
+("Губернатор Иван Петров заявил", "— заявил глава региона Иван Петров", "Об этом сообщили в
+Минобороны России"), with "по словам / по данным X" ("за словами / за даними X") and with a dash
+after a quote («...», — сказал он). Words are compared by lemma (claims.attribution.lemmas), so
+"заявили", "заявила", "заявив" are one cue and "Министерства обороны РФ" is the alias
+"Министерство обороны РФ".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from claims.attribution import lemmas
+from claims.attribution.types import (
+    DIRECT_QUOTE,
+    NO_SUGGESTION,
+    PARAPHRASE,
+    UNNAMED,
+    UNNAMED_KIND,
+    NewSource,
+    SourceEntry,
+    Speaker,
+    Suggestion,
+)
+
+CUE_VERBS = frozenset(
+    # Russian
+    """заявить заявлять сообщить сообщать сказать говорить отметить отмечать подчеркнуть
+    подчёркивать подчеркивать написать писать добавить добавлять утверждать уточнить уточнять
+    рассказать рассказывать передать передавать признать признавать опровергнуть опровергать
+    объявить объявлять пояснить пояснять предупредить предупреждать констатировать оценить
+    оценивать обвинить обвинять информировать проинформировать указать указывать считать
+    подтвердить подтверждать заверить заверять сообщаться напомнить напоминать отчитаться
+    доложить докладывать выразить опубликовать публиковать
+    заявити заявляти повідомити повідомляти сказати казати зазначити зазначати наголосити
+    наголошувати написати писати додати додавати стверджувати уточнити уточнювати розповісти
+    розповідати передати передавати визнати визнавати спростувати спростовувати оголосити
+    оголошувати пояснити пояснювати попередити попереджати констатувати оцінити оцінювати
+    звинуватити звинувачувати інформувати поінформувати вказати вказувати вважати
+    підтвердити підтверджувати запевнити запевняти нагадати нагадувати відзвітувати
+    доповісти доповідати опублікувати публікувати""".split()
+)
+# Impersonal forms report without a speaker ("Сообщается, что", "Повідомляється"): no source.
+_IMPERSONAL = frozenset("сообщаться сообщается повідомлятися повідомляється".split())
+_PREPOSITION_CUES = frozenset(
+    {
+        ("по", "словам"),
+        ("по", "данным"),
+        ("по", "информации"),
+        ("по", "сведениям"),
+        ("по", "оценкам"),
+        ("по", "оценке"),
+        ("по", "мнению"),
+        ("за", "словами"),
+        ("за", "даними"),
+        ("за", "інформацією"),
+        ("за", "оцінками"),
+        ("за", "оцінкою"),
+        ("на", "думку"),
+        ("согласно",),
+        ("згідно",),
+    }
+)
+ROLE_LEMMAS = frozenset(
+    """губернатор глава мэр мер президент премьер-министр министр міністр пресс-секретарь
+    прес-секретар представитель представник спикер речник командующий командувач командир
+    начальник голова очільник руководитель керівник директор советник радник посол депутат
+    аналитик аналітик эксперт експерт заместитель заступник сотрудник співробітник
+    военнослужащий військовослужбовець житель мешканець свидетель свідок очевидец очевидець
+    врач лікар журналист журналіст корреспондент кореспондент уполномоченный уповноважений
+    омбудсмен прокурор мэрия администрация адміністрація ведомство відомство министерство
+    міністерство штаб служба агентство управление управління пресс-служба прес-служба
+    командование командування бригада полк""".split()
+)
+_INSTITUTION_ANAPHORS = frozenset(
+    "ведомство відомство министерство міністерство штаб служба агентство пресс-служба "
+    "прес-служба командование командування управление управління".split()
+)
+# "the regional head", "the governor": one office under several names.
+_HEAD_OF_REGION = frozenset("губернатор глава голова очільник начальник".split())
+_PRONOUNS_PERSON = frozenset("он она він вона".split())
+_PRONOUNS_PLURAL = frozenset("они вони".split())
+_OFFICIALS = frozenset("власти власть влада чиновник посадовець официальный".split())
+_GAP_WORDS = frozenset(
+    """также тоже ранее позже ещё еще уже вновь снова вчера сегодня накануне вечером утром
+    ночью днем днём официально публично также також раніше пізніше вже знову вчора сьогодні
+    напередодні ввечері вранці вночі вдень офіційно публічно об этом про це при этом
+    в у понедельник вторник среду четверг пятницу субботу воскресенье понеділок вівторок
+    середу четвер п'ятницю суботу неділю своем своём своєму телеграм-канале telegram-канале
+    телеграм-каналі telegram-каналі telegram телеграм соцсетях соцмережах журналистам
+    журналістам брифинге брифінгу эфире ефірі""".split()
+)
+_RUSSIA = ("росси", "рф", "российск", "москв", "белгород", "курск", "брянск", "кремл", "росій")
+_UKRAINE = ("украин", "україн", "киев", "київ", "харьк", "харків", "одес", "днепр", "дніпр",
+            "запорож", "запоріж", "херсон", "сум", "львов", "львів", "зсу", "всу")
+_KINDS = (
+    ("military", "командующий командувач командир штаб бригада полк командование командування "
+     "военнослужащий військовослужбовець"),
+    ("emergency", "спасатель рятувальник врач лікар"),
+    ("media", "агентство журналист журналіст корреспондент кореспондент издание видання"),
+    ("international", "аналитик аналітик эксперт експерт"),
+    ("head_of_state", "президент"),
+    ("government", "губернатор глава мэр мер министр міністр пресс-секретарь прес-секретар "
+     "представитель представник спикер речник начальник голова очільник руководитель керівник "
+     "директор советник радник посол депутат уполномоченный уповноважений омбудсмен прокурор "
+     "мэрия администрация адміністрація ведомство відомство министерство міністерство служба "
+     "управление управління"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    first: int  # word indices, inclusive
+    last: int
+    entry: SourceEntry | None
+    kind: str  # "entry", "person", "role", "anaphor", "pronoun", "plural", "officials"
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    speaker: Speaker
+    paragraph: int
+    roles: frozenset[str]
+    person: bool
+
+
+def suggest(
+    matcher, sentences: Sequence[str], breaks: frozenset[int], lang: str
+) -> list[Suggestion]:
+    from claims.attribution import matcher as m  # the shared helpers; imported late (cycle)
+
+    memory: list[_Mention] = []
+    paragraph = 0
+    previous: Speaker | None = None
+    out: list[Suggestion] = []
+    for i, text in enumerate(sentences):
+        if i and i in breaks:
+            paragraph += 1
+        if m._CREDIT_RE.fullmatch(text.strip()):
+            out.append(NO_SUGGESTION)
+            previous = None
+            continue
+        quotes = m._quote_spans(text)
+        words = [
+            w
+            for w in lemmas.words(text, lang)
+            if not any(a <= w.start < b for a, b in quotes)
+        ]
+        hits = matcher.find(text, lang)
+        found = _cue(words, hits, text)
+        if found is None:
+            previous = None
+            out.append(NO_SUGGESTION)
+            continue
+        verb, phrase = found
+        speaker = _resolve(words, phrase, memory, paragraph, previous, text) if phrase else None
+        if speaker is not None:
+            roles = frozenset(w.lemma for w in words[phrase.first : phrase.last + 1])
+            person = phrase.kind == "person" or (
+                isinstance(speaker, NewSource) and speaker.kind == "individual"
+            )
+            memory.append(_Mention(speaker, paragraph, roles, person))
+            memory = memory[-64:]
+        previous = speaker
+        mention = (words[phrase.first].start, words[phrase.last].end) if phrase else None
+        unnamed = (isinstance(speaker, SourceEntry) and speaker.kind == UNNAMED_KIND) or (
+            phrase is not None and phrase.kind == "officials"
+        )
+        real_quote = any(m._is_real_quote(text, q) for q in quotes)
+        kind = UNNAMED if unnamed else DIRECT_QUOTE if real_quote else PARAPHRASE
+        lo = min(verb[0], mention[0]) if mention else verb[0]
+        hi = max(verb[1], mention[1]) if mention else verb[1]
+        out.append(
+            Suggestion(
+                speaker.id if isinstance(speaker, SourceEntry) else None,
+                kind,
+                True,
+                text[lo:hi],
+                cue_span=verb,
+                mention_span=mention,
+                content_span=m.content_span(text, quotes, mention, verb),
+                new_source=speaker if isinstance(speaker, NewSource) else None,
+            )
+        )
+    return m.continue_quotes(sentences, out)
+
+
+# --- finding the cue and its speaker ----------------------------------------------------------
+
+
+def _cue(words, hits, text: str):
+    """(verb span, speaker phrase or None) of the first cue in the sentence, or None."""
+    phrases = _phrases(words, hits)
+    starts = {p.first: p for p in phrases}
+    for i, w in enumerate(words):
+        low = w.text.lower()
+        pair = (low, words[i + 1].text.lower()) if i + 1 < len(words) else (low,)
+        if pair in _PREPOSITION_CUES or (low,) in _PREPOSITION_CUES:
+            # "по словам X", "согласно данным X": X right after (skipping "данным", "з")
+            j = i + (2 if pair in _PREPOSITION_CUES else 1)
+            while j < len(words) and j not in starts and j - i <= 3:
+                j += 1
+            end = words[min(i + 1, len(words) - 1)].end if pair in _PREPOSITION_CUES else w.end
+            return (w.start, end), starts.get(j)
+        if w.lemma not in CUE_VERBS or w.pos not in ("VERB", "GRND", "PRTS"):
+            continue
+        if i and words[i - 1].text.lower() == "не":
+            return None  # "не стал комментировать", "не уточнили": nothing claimed
+        return (w.start, w.end), _speaker_of(words, phrases, i, text)
+    return None
+
+
+def _speaker_of(words, phrases: list[_Phrase], v: int, text: str) -> _Phrase | None:
+    """The speaker of the verb at word v: "в X заявили" / "сообщили в X", the subject just
+    before the verb, else the one just after it ("— заявил глава региона Иван Петров")."""
+    before = [p for p in phrases if p.last < v]
+    after = [p for p in phrases if p.first > v]
+    for p in reversed(before):
+        gap = words[p.last + 1 : v]
+        if _clean_gap(words, p.last, v, text) and all(g.text.lower() in _GAP_WORDS for g in gap):
+            if p.first and words[p.first - 1].text.lower() in ("в", "во", "у"):
+                return p  # "В Минобороны России заявили"
+            return p
+        break
+    for p in after:
+        gap = words[v + 1 : p.first]
+        if len(gap) <= 4 and _clean_gap(words, v, p.first, text) and all(
+            g.text.lower() in _GAP_WORDS for g in gap
+        ):
+            return p
+        break
+    return None
+
+
+def _clean_gap(words, a: int, b: int, text: str) -> bool:
+    """No clause boundary between words a and b (a comma, a dash, a quote)."""
+    between = text[words[a].end : words[b].start]
+    return not any(ch in between for ch in ",;:.\u2014\u2013\"\u00ab\u00bb")
+
+
+def _phrases(words, hits) -> list[_Phrase]:
+    """Speaker phrases: taxonomy mentions, names with their roles, anaphors, pronouns."""
+    by_start = {}
+    for start, end, entry in hits:
+        first = next((i for i, w in enumerate(words) if w.start >= start), None)
+        last = max((i for i, w in enumerate(words) if w.end <= end), default=None)
+        if first is not None and last is not None and last >= first:
+            by_start[first] = (last, entry)
+    out: list[_Phrase] = []
+    i = 0
+    while i < len(words):
+        if i in by_start:
+            last, entry = by_start[i]
+            out.append(_Phrase(i, last, entry, "entry"))
+            i = last + 1
+            continue
+        w = words[i]
+        low = w.text.lower()
+        if low in _PRONOUNS_PERSON:
+            out.append(_Phrase(i, i, None, "pronoun"))
+        elif low in _PRONOUNS_PLURAL:
+            out.append(_Phrase(i, i, None, "plural"))
+        elif w.lemma in ROLE_LEMMAS or w.name:
+            last = i
+            j = i + 1
+            while j < len(words) and j not in by_start and _continues(words, j, last):
+                last = j
+                j += 1
+            chunk = words[i : last + 1]
+            if any(c.name for c in chunk):
+                kind = "person"
+            elif len(chunk) == 1 and w.lemma in _INSTITUTION_ANAPHORS:
+                kind = "anaphor"
+            elif all(c.lemma in ROLE_LEMMAS or not c.text[:1].isupper() for c in chunk):
+                kind = "role"
+            else:
+                kind = "named"
+            out.append(_Phrase(i, last, None, kind))
+            i = last + 1
+            continue
+        elif w.lemma in _OFFICIALS:
+            out.append(_Phrase(i, i, None, "officials"))
+        i += 1
+    return out
+
+
+def _continues(words, j: int, last: int) -> bool:
+    w = words[j]
+    if words[j].start - words[last].end > 2:  # punctuation in between
+        return False
+    if w.name or w.lemma in ROLE_LEMMAS:
+        return True
+    if w.text[:1].isupper() and w.pos in ("NOUN", "ADJF", ""):
+        return True
+    return w.pos in ("NOUN", "ADJF", "PRTF") and w.case in ("gent", "ablt") and w.lemma not in (
+        "год", "рік", "день", "час", "время"
+    )
+
+
+# --- resolving ---------------------------------------------------------------------------------
+
+
+def _resolve(words, p: _Phrase, memory, paragraph, previous, text) -> Speaker | None:
+    if p.entry is not None:
+        return p.entry
+    recent = [mm for mm in reversed(memory) if mm.paragraph >= paragraph - 3]
+    if p.kind == "pronoun":
+        return next((mm.speaker for mm in recent if mm.person), previous)
+    if p.kind == "plural":
+        return previous or next((mm.speaker for mm in recent if not mm.person), None)
+    if p.kind == "anaphor":
+        head = words[p.first].lemma
+        for mm in recent:
+            if not mm.person and (head in mm.roles or isinstance(mm.speaker, SourceEntry)):
+                return mm.speaker
+        return None
+    chunk = words[p.first : p.last + 1]
+    if p.kind == "role":
+        wanted = {c.lemma for c in chunk if c.lemma in ROLE_LEMMAS}
+        if wanted & _HEAD_OF_REGION:
+            wanted |= _HEAD_OF_REGION
+        for mm in recent:
+            if wanted & mm.roles:
+                return mm.speaker
+    if p.kind == "officials":
+        return None
+    return _new_source(chunk, text)
+
+
+def _new_source(chunk, text: str) -> NewSource:
+    names = [w for w in chunk if w.name]
+    if names:
+        name = " ".join(w.lemma.capitalize() if w.name else w.text for w in names)
+    else:
+        name = text[chunk[0].start : chunk[-1].end]
+        name = name[:1].upper() + name[1:]
+    lemma_set = {w.lemma for w in chunk}
+    kind = "individual" if names else "government"
+    for candidate, vocabulary in _KINDS:
+        if lemma_set & set(vocabulary.split()):
+            kind = candidate
+            break
+    if names and kind == "government" and not (lemma_set & ROLE_LEMMAS):
+        kind = "individual"
+    low = " ".join(w.lemma for w in chunk)
+    side = ""
+    if any(stem in low for stem in _RUSSIA):
+        side = "Russia"
+    elif any(stem in low for stem in _UKRAINE):
+        side = "Ukraine"
+    return NewSource(name[:200], kind, side)

@@ -1,0 +1,166 @@
+"""Speakers the taxonomy does not know: the noun phrase before or after a reporting verb, and
+a guess of the new source's name, kind and side from its words."""
+
+from __future__ import annotations
+
+import re
+
+from claims.attribution.types import NewSource
+
+# Nouns that make a phrase a speaker: "regional governor", "a spokesman for the brigade".
+ROLE_WORDS = frozenset(
+    """governor mayor spokesman spokeswoman spokesperson head chief commander minister official
+    officials analyst analysts expert experts researcher director secretary adviser advisor envoy
+    ambassador prosecutor prosecutors lawmaker lawmakers deputy chairman chairwoman president
+    representative officer officers general colonel lieutenant captain major sergeant soldier
+    soldiers medic medics doctor doctors witness witnesses eyewitness eyewitnesses resident
+    residents volunteer volunteers engineer economist professor scientist correspondent reporter
+    journalist blogger activist lawyer ombudsman ombudsperson administration council agency
+    institute watchdog monitor mission operator company brigade regiment battalion unit command
+    office service police ministry navy army forces staff authorities authority governor's
+    spokesmen rescuers rescuer emergency services hospital prime chancellor premier leader
+    leaders operator utility operators tank group groups forum centre center foundation
+    committee commission network channel outlet newspaper broadcaster""".split()
+)
+# Lowercase words that may stand inside such a phrase.
+_GLUE = frozenset("of for the a an at in and on 's regional local deputy senior press".split())
+_MODIFIERS = frozenset(
+    """regional local deputy senior press top military defence defense foreign interior city
+    district state federal national presidential chief acting former acting nuclear energy
+    health police emergency human rights think independent international western russian
+    ukrainian british american polish military-civil civil occupation russian-installed
+    moscow-installed kremlin-appointed pro-russian pro-kremlin air naval border frontline
+    front-line""".split()
+)
+_FUNCTION = frozenset(
+    """the a an but and however meanwhile earlier later also then now in on at of for
+    this that these those it its his her their our we i you yesterday today tonight
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december when while after before as if""".split()
+)
+_TOKEN_RE = re.compile(r"[\w'\u2019.-]*\w|[^\w\s]")
+
+_KIND_WORDS = (
+    ("military", "army brigade regiment battalion unit command forces navy troops commander "
+     "general colonel lieutenant captain major sergeant soldier soldiers staff military"),
+    ("emergency", "rescue rescuers emergency fire firefighters ambulance hospital medics doctor "
+     "doctors medic"),
+    ("media", "agency newspaper broadcaster channel outlet correspondent reporter journalist "
+     "television tv radio news"),
+    ("social_media", "blogger telegram account"),
+    ("international", "institute watchdog mission foundation forum centre center committee "
+     "organisation organization ngo un nato red cross think tank analyst analysts researcher "
+     "university professor expert experts group monitor network"),
+    ("head_of_state", "president prime chancellor premier kremlin"),
+    ("government", "governor mayor ministry minister administration council office official "
+     "officials authorities authority prosecutor prosecutors lawmaker deputy ombudsman "
+     "ombudsperson ambassador envoy spokesman spokeswoman spokesperson government police "
+     "service operator company utility"),
+)
+_SIDE_WORDS = (
+    ("Russia", "russian russia russia's moscow kremlin belgorod kursk bryansk russian-installed "
+     "moscow-installed kremlin-appointed pro-russian pro-kremlin crimea"),
+    ("Ukraine", "ukrainian ukraine ukraine's kyiv kharkiv odesa dnipro lviv zaporizhzhia kherson "
+     "sumy mykolaiv chernihiv poltava zhytomyr"),
+    ("United States", "us u.s. american washington pentagon"),
+    ("United Kingdom", "british uk britain london"),
+    ("Poland", "polish poland warsaw"),
+)
+
+
+def _is_cap(word: str) -> bool:
+    return word[:1].isupper() and word.lower() not in _FUNCTION
+
+
+def _np_word(word: str) -> bool:
+    low = word.lower()
+    return (
+        _is_cap(word)
+        or low in ROLE_WORDS
+        or low in _MODIFIERS
+        or low in ("of", "for", "the", "'s", "\u2019s")
+        or low.endswith(("'s", "\u2019s")) and _is_cap(word)
+    )
+
+
+def phrase_before(text: str, end: int) -> tuple[int, int] | None:
+    """The speaker phrase ending at end: capitalised words, role nouns and their glue,
+    walking back from end; None unless it has a name or a role."""
+    window_start = max(0, end - 160)
+    tokens = [
+        (m.start() + window_start, m.end() + window_start, m[0])
+        for m in _TOKEN_RE.finditer(text, window_start, end)
+    ]
+    taken: list[tuple[int, int, str]] = []
+    for tok in reversed(tokens):
+        if not (tok[2][0].isalnum() and _np_word(tok[2])):
+            break
+        taken.append(tok)
+    taken.reverse()
+    return _trim(taken)
+
+
+def phrase_after(text: str, start: int) -> tuple[int, int] | None:
+    """The speaker phrase starting at start ('"...," said Hanna Levchuk, a researcher')."""
+    taken = []
+    for m in _TOKEN_RE.finditer(text, start, min(len(text), start + 160)):
+        if not (m[0][0].isalnum() and _np_word(m[0])):
+            break
+        taken.append((m.start(), m.end(), m[0]))
+    return _trim(taken)
+
+
+def _trim(taken: list[tuple[int, int, str]]) -> tuple[int, int] | None:
+    while taken and taken[0][2].lower() in ("of", "for", "'s", "\u2019s"):
+        taken.pop(0)
+    while taken and taken[-1][2].lower() in _GLUE:
+        taken.pop()
+    if not taken:
+        return None
+    words = [t[2] for t in taken]
+    if not any(_is_cap(w) or w.lower() in ROLE_WORDS for w in words):
+        return None
+    if words[0].lower() in ("the", "a", "an") and len(words) == 1:
+        return None
+    return taken[0][0], taken[-1][1]
+
+
+def person_in(phrase: str) -> str | None:
+    """The personal name at the end of a phrase ("regional governor Oleh Kovalenko")."""
+    words = phrase.split()
+    names: list[str] = []
+    for word in reversed(words):
+        bare = word.strip(",.")
+        if _is_cap(bare) and bare.lower() not in ROLE_WORDS and not bare.isupper():
+            names.append(bare)
+        else:
+            break
+    names.reverse()
+    return " ".join(names) if len(names) >= 2 else None
+
+
+def guess(phrase: str, context: str = "") -> NewSource:
+    """A new source from the phrase that names the speaker: its name (the person, else the
+    phrase without its article), kind and side from the phrase's words."""
+    person = person_in(phrase)
+    name = person or re.sub(r"^(?:the|a|an)\s+", "", phrase.strip(), flags=re.IGNORECASE)
+    words = set(re.findall(r"[\w.'-]+", phrase.lower()))
+    kind = "individual" if person else "unknown"
+    for candidate, vocabulary in _KIND_WORDS:
+        if words & set(vocabulary.split()):
+            kind = candidate
+            break
+    side = ""
+    haystack = words | set(re.findall(r"[\w.'-]+", context.lower()))
+    for candidate, vocabulary in _SIDE_WORDS:
+        if words & set(vocabulary.split()):
+            side = candidate
+            break
+    else:
+        for candidate, vocabulary in _SIDE_WORDS:
+            if haystack & set(vocabulary.split()):
+                side = candidate
+                break
+    if kind == "unknown":
+        kind = "individual"
+    return NewSource(name[:200], kind, side)
