@@ -26,6 +26,7 @@ class Word:
     pos: str  # pymorphy's part of speech ("NOUN", "VERB", "GRND", ...) or "" for non-Cyrillic
     case: str  # "nomn", "gent", ... or ""
     name: bool  # a first name, surname or patronymic
+    gent: bool  # may be genitive ("енергетики"): it can extend a phrase ("Міністерство енергетики")
 
 
 @cache
@@ -36,22 +37,31 @@ def _analyzer(lang: str):
 
 
 @lru_cache(maxsize=200_000)
-def analyse(word: str, lang: str) -> tuple[str, str, str, bool]:
-    """(lemma, pos, case, is_name) of one word form; words without Cyrillic are lowercased."""
+def analyse(word: str, lang: str) -> tuple[str, str, str, bool, bool]:
+    """(lemma, pos, case, is_name, may_be_genitive) of one word form; words without Cyrillic
+    are lowercased."""
     if not any("\u0400" <= ch <= "\u04ff" for ch in word):
-        return word.lower(), "", "", False
+        return word.lower(), "", "", False, False
     parses = _analyzer(lang).parse(word)
     best = parses[0]
     tag = best.tag
-    name = word[:1].isupper() and any(_NAME_TAGS & p.tag.grammemes for p in parses[:3])
-    return best.normal_form.replace("ё", "е"), str(tag.POS or ""), str(tag.case or ""), name
+    name = (
+        len(word) > 1
+        and word[:1].isupper()
+        and not word.isupper()
+        and best.tag.POS not in ("PREP", "CONJ", "PRCL", "NPRO")
+        and any(_NAME_TAGS & p.tag.grammemes for p in parses[:3])
+    )
+    gent = any(p.tag.case in ("gent", "gen2") for p in parses[:4])
+    lemma = best.normal_form.replace("ё", "е")
+    return lemma, str(tag.POS or ""), str(tag.case or ""), name, gent
 
 
 def words(text: str, lang: str) -> list[Word]:
     out = []
     for m in WORD_RE.finditer(text):
-        lemma, pos, case, name = analyse(m[0], lang)
-        out.append(Word(m.start(), m.end(), m[0], lemma, pos, case, name))
+        lemma, pos, case, name, gent = analyse(m[0], lang)
+        out.append(Word(m.start(), m.end(), m[0], lemma, pos, case, name, gent))
     return out
 
 

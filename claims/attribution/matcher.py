@@ -130,6 +130,8 @@ _SPEECH_VERBS = (
     "|posted|posts|cited|cites|argued|argues|reiterated|concluded|concludes|asserted|asserts"
     "|maintained|maintains|revealed|specified|clarified|predicted|conceded|announcing"
     "|warning|stressing|noting|insisting|confirming|describing|arguing|alleging|reiterating"
+    "|dismissed|dismisses|rejected|rejects|condemned|condemns|criticised|criticized|urged"
+    "|demanded|disputed|countered|responded|replied|complained|boasted|acknowledging"
 )
 _SPEECH_VERB_RE = re.compile(rf"\b(?:{_SPEECH_VERBS})\b", re.IGNORECASE)
 # Without a subject only these unambiguous verb forms count: "claims", "reports", "states" are
@@ -149,7 +151,7 @@ _EVIDENCE_VERB_RE = re.compile(
 # appositive ("Andrei Ordash, Russia's envoy, said"), or "X's spokesman" (speaks for X).
 _SUBJECT_GAP_RE = re.compile(
     r"(?:'s\s+(?:spokes(?:man|woman|person)|press\s+(?:service|office)|head|chief"
-    r"|representative))?"
+    r"|representative|government|authorities|officials|embassy))?"
     r"(?:\s*,[^,\"\u201c\u201d]{1,110},)?"
     r"[\s,]*(?:(?:also|had|has|have|having|was|were|is|are|then|later|earlier|previously"
     r"|never|not|did|does|do|didn't|doesn't|don't|hasn't|haven't|again|further|would|will"
@@ -158,7 +160,8 @@ _SUBJECT_GAP_RE = re.compile(
     r"|weekend|\w+day|morning|evening)|(?:on|in|at|during)\s+(?:an?\s+|the\s+|his\s+|her\s+"
     r"|its\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:briefing|address|interview|conference|statement"
     r"|post|video|speech|meeting)|in\s+[A-Z][\w-]+|yesterday|today|tonight|once|first"
-    r"|quoted\s+as|cited\s+as|widely|reportedly|in\s+a\s+statement)[\s,]+)*",
+    r"|quoted\s+as|cited\s+as|(?:quoted|cited)\s+by\s+[^,\"]{1,40}?\s+as|widely|reportedly"
+    r"|in\s+a\s+statement|\w+ly|long|still|now|just|already)[\s,]+)*",
     re.IGNORECASE,
 )
 _NEGATION_RE = re.compile(r"\b(?:never|not)\b|n't\b", re.IGNORECASE)
@@ -288,6 +291,12 @@ def _according_to(s: _Sentence) -> _Cue | None:
     return _Cue(None, match.start(), end, verb=verb)
 
 
+_DUMMY_IT_RE = re.compile(
+    r"it\s+(?:was|is|has\s+been|had\s+been|had|has)\s+(?:\w+ly\s+|also\s+|widely\s+)?"
+    r"(?:reported|said|claimed|alleged|announced|stated|understood|believed|thought|known"
+    r"|estimated|noted|confirmed)\b",
+    re.IGNORECASE,
+)
 _NOT_SAID_RE = re.compile(
     r"\b(?:did|does|do|has|have|had|would|could|will)\s*(?:not|n't)\b", re.IGNORECASE
 )
@@ -307,6 +316,10 @@ def _speaker_before_verb(s: _Sentence) -> _Cue | None:
     verbs.sort(key=lambda pair: pair[0].start())
     for verb, evidence in verbs:
         subject = s.subject_before(verb.start())
+        if subject is not None and subject.ref == "pronoun" and _DUMMY_IT_RE.match(
+            s.outside, subject.start
+        ):
+            continue  # "It was reported that ...": nobody is "it"
         if subject is not None and not (evidence and subject.entry is None):
             gap = s.outside[subject.end : verb.start()]
             if _SUBJECT_GAP_RE.fullmatch(gap):
@@ -315,18 +328,56 @@ def _speaker_before_verb(s: _Sentence) -> _Cue | None:
         if evidence:
             continue
         # A speaker the taxonomy does not know: the phrase before the gap.
-        gap = _SUBJECT_GAP_TAIL_RE.search(s.outside, 0, verb.start())
-        gap_start = gap.start() if gap else verb.start()
-        phrase = s.phrase(speakers.phrase_before(s.outside, gap_start))
-        if phrase is None and gap is not None and "," in gap[0]:
-            # an appositive: "Mykola Sereda, who heads the forum, estimated"
-            comma = s.outside.rfind(",", 0, gap_start)
-            if comma > 0 and gap_start - comma < 110:
-                phrase = s.phrase(speakers.phrase_before(s.outside, comma))
-        if phrase is not None and phrase.ref == "phrase" and _is_subject(s, phrase):
+        phrase = _phrase_subject(s, verb.start())
+        if phrase is not None:
             negated = _NEGATION_RE.search(s.outside[phrase.end : verb.start()]) is not None
             return _Cue(phrase, phrase.start, verb.end(), negated, verb.span())
     return None
+
+
+_APPOSITIVE_OPEN_RE = re.compile(
+    r",\s*(?:who|which|a|an|the|one|its|his|her|\d|[a-z][\w-]*\s+(?:of|for|at))\b[^,\"]{0,110}$"
+)
+
+
+def _phrase_subject(s: _Sentence, verb_start: int) -> _Candidate | None:
+    """The phrase that is the subject of the verb at verb_start, across a time phrase
+    ("X on Tuesday said") and an appositive ("X, who heads the forum, said", "X, 46, told");
+    a taxonomy name at its head makes it that entry ("Kremlin spokesperson Dmitry Peskov")."""
+    gap = _SUBJECT_GAP_TAIL_RE.search(s.outside, 0, verb_start)
+    gap_start = gap.start() if gap else verb_start
+    tries = [gap_start]
+    if s.outside[:gap_start].rstrip().endswith(",") or (gap is not None and "," in gap[0]):
+        comma = s.outside.rfind(",", 0, gap_start if "," not in (gap[0] if gap else "") else
+                                gap.start() + gap[0].index(","))
+        opener = _APPOSITIVE_OPEN_RE.search(s.outside, 0, max(comma, 0))
+        if opener is not None:
+            tries.append(opener.start())
+    for end in tries:
+        phrase = s.phrase(speakers.phrase_before(s.outside, end))
+        if phrase is None or not _is_subject(s, phrase):
+            continue
+        # "Captain Vadym Horbenko, spokesman for the brigade, told": the name, not the role
+        if not any(w[:1].isupper() for w in phrase.text.split()):
+            opener = _APPOSITIVE_OPEN_RE.search(s.outside, 0, phrase.start + 1)
+            before = s.outside[: phrase.start].rstrip()
+            if before.endswith(","):
+                named = s.phrase(speakers.phrase_before(s.outside, len(before) - 1))
+                if named is not None and speakers.person_in(named.text):
+                    phrase = named
+        return _with_entry(s, phrase)
+    return None
+
+
+def _with_entry(s: _Sentence, phrase: _Candidate) -> _Candidate:
+    """A phrase whose last taxonomy mention heads it speaks as that entry."""
+    inside = [
+        c for c in s.candidates if c.entry is not None and phrase.start <= c.start < phrase.end
+    ]
+    if inside:
+        entry = inside[-1].entry
+        return _Candidate(phrase.start, phrase.end, entry, "", phrase.text)
+    return phrase
 
 
 # The words between a speaker and its verb, anchored at the verb (searched up to it).
@@ -340,8 +391,8 @@ def _is_subject(s: _Sentence, phrase: _Candidate) -> bool:
     """A phrase is a verb's subject when it opens its clause: the sentence, or after a comma,
     a colon, a quote, "and"/"but"/"while"/"as"/"that"."""
     before = s.outside[: phrase.start].rstrip()
-    if not before:
-        return True
+    if not before or len(before.split()) <= 2 and not _SPEECH_VERB_RE.search(before):
+        return True  # at the start, or after a word or two ("Dock worker Andrii Sydorenko")
     if before[-1] in ",:;\u2014\u2013-([":
         return True
     return re.search(r"\b(?:and|but|while|as|that|when|after|before|which)$", before) is not None
@@ -553,7 +604,9 @@ class _Memory:
 def _is_person(speaker: Speaker) -> bool:
     if isinstance(speaker, NewSource):
         return speaker.kind == "individual" or speakers.person_in(speaker.name) is not None
-    return speaker.kind == "individual"
+    return speaker.kind == "individual" or (
+        speaker.kind == "head_of_state" and not speaker.name.lower().startswith("the ")
+    )
 
 
 # --- the matcher -----------------------------------------------------------------------------
@@ -798,21 +851,46 @@ class SourceMatcher:
         return None
 
     def _resolve_phrase(self, cand: _Candidate, memory: _Memory) -> Speaker | None:
-        """A phrase with no name ("the governor", "the regional head", "the air force") is an
-        anaphor: the latest mention named with the same role. With a name it is new."""
-        words = cand.text.lower().split()
-        named = any(w[:1].isupper() for w in cand.text.split()[1:]) or (
-            cand.text[:1].isupper() and words[0] not in ("the", "a", "an")
-        )
-        if not named and words[0] == "the":
-            head = words[-1]
-            wanted = _ROLE_SYNONYMS.get(head, frozenset({head}))
+        """A phrase that only names a role ("the governor", "the regional head", "Sumy
+        governor") is an anaphor: the latest mention with that role; a surname alone
+        ("Marchuk said") is the person named in full before; a part of a taxonomy name ("the Air
+        Force", "the agency") is that entry. Anything else is a new source."""
+        text = re.sub(r"^(?:the|a|an)\s+", "", cand.text, flags=re.IGNORECASE)
+        words = _words_of(text)
+        capitalised = {w.lower() for w in text.split() if w[:1].isupper()}
+        person = speakers.person_in(text)
+        roles = words & speakers.ROLE_WORDS
+        if not cand.text.lower().startswith(("a ", "an ")):
             for mention in memory.recent():
-                if wanted & mention.words:
-                    return mention.speaker_of
-        if words[0] in ("a", "an") or named or words[0] != "the":
-            return speakers.guess(cand.text, " ".join(m.speaker_of.name for m in memory.recent()))
-        return speakers.guess(cand.text)
+                if person is None and capitalised and capitalised - speakers.ROLE_WORDS <= (
+                    mention.words
+                ) and mention.person and not roles - mention.words:
+                    return mention.speaker_of  # "Marchuk", "Governor Tereshchuk"
+                if person is None and roles and capitalised <= mention.words | roles:
+                    wanted = set()
+                    for role in roles:
+                        wanted |= _ROLE_SYNONYMS.get(role, frozenset({role}))
+                    if wanted & mention.words:
+                        return mention.speaker_of  # "the governor", "Sumy governor"
+            entry = self._partial_name(words, memory)
+            if entry is not None:
+                return entry
+            if person is None and not capitalised and cand.text.lower().startswith("the "):
+                return None  # "the regional head" with nobody to refer to
+        return speakers.guess(cand.text, " ".join(m.speaker_of.name for m in memory.recent()))
+
+    def _partial_name(self, words: frozenset[str], memory: _Memory) -> SourceEntry | None:
+        """The taxonomy entry whose name holds all the words ("air force" -> "Ukrainian Air
+        Force"): the most recently mentioned such entry, else the only one."""
+        if not words:
+            return None
+        fits = [
+            e for e in self._named if words <= _words_of(self._haystack[e.id])
+        ]
+        for mention in memory.recent():
+            if mention.speaker_of in fits:
+                return mention.speaker_of
+        return fits[0] if len(fits) == 1 else None
 
     def _resolve_anaphor(self, cand: _Candidate, memory: _Memory) -> SourceEntry | None:
         """ "the ministry" -> the most recent ministry of a fitting kind; extra words must fit

@@ -41,7 +41,8 @@ CUE_VERBS = frozenset(
     оголошувати пояснити пояснювати попередити попереджати констатувати оцінити оцінювати
     звинуватити звинувачувати інформувати поінформувати вказати вказувати вважати
     підтвердити підтверджувати запевнити запевняти нагадати нагадувати відзвітувати
-    доповісти доповідати опублікувати публікувати""".split()
+    доповісти доповідати опублікувати публікувати скаржитися жаловаться назвати називати
+    закликати призвать""".split()
 )
 # Impersonal forms report without a speaker ("Сообщается, что", "Повідомляється"): no source.
 _IMPERSONAL = frozenset("сообщаться сообщается повідомлятися повідомляється".split())
@@ -71,12 +72,12 @@ ROLE_LEMMAS = frozenset(
     аналитик аналітик эксперт експерт заместитель заступник сотрудник співробітник
     военнослужащий військовослужбовець житель мешканець свидетель свідок очевидец очевидець
     врач лікар журналист журналіст корреспондент кореспондент уполномоченный уповноважений
-    омбудсмен прокурор мэрия администрация адміністрація ведомство відомство министерство
+    омбудсмен прокурор минобороны міноборони мэрия администрация адміністрація ведомство відомство министерство
     міністерство штаб служба агентство управление управління пресс-служба прес-служба
     командование командування бригада полк""".split()
 )
 _INSTITUTION_ANAPHORS = frozenset(
-    "ведомство відомство министерство міністерство штаб служба агентство пресс-служба "
+    "минобороны міноборони ведомство відомство министерство міністерство штаб служба агентство пресс-служба "
     "прес-служба командование командування управление управління".split()
 )
 # "the regional head", "the governor": one office under several names.
@@ -156,9 +157,14 @@ def suggest(
             out.append(NO_SUGGESTION)
             continue
         verb, phrase = found
-        speaker = _resolve(words, phrase, memory, paragraph, previous, text) if phrase else None
+        speaker = (
+            _resolve(matcher, words, phrase, memory, paragraph, previous, text)
+            if phrase
+            else None
+        )
         if speaker is not None:
             roles = frozenset(w.lemma for w in words[phrase.first : phrase.last + 1])
+            roles |= frozenset(lemmas.lemma_key(speaker.name, lang))
             person = phrase.kind == "person" or (
                 isinstance(speaker, NewSource) and speaker.kind == "individual"
             )
@@ -190,6 +196,15 @@ def suggest(
 
 # --- finding the cue and its speaker ----------------------------------------------------------
 
+_POSSESSIVES = frozenset("его ее её их його її їх їхніми".split())
+# "Говорится в заявлении X", "йдеться в огляді": a document speaks for its author.
+_DOCUMENT_VERBS = frozenset(
+    "говориться говоритися йтися зазначатися отмечаться указываться вказуватися "
+    "сообщаться повідомлятися".split()
+)
+_CITING = frozenset("ссылкой посиланням".split())  # "со ссылкой на X": X is cited, not the source
+_MAX_GAP = 6
+
 
 def _cue(words, hits, text: str):
     """(verb span, speaker phrase or None) of the first cue in the sentence, or None."""
@@ -197,42 +212,94 @@ def _cue(words, hits, text: str):
     starts = {p.first: p for p in phrases}
     for i, w in enumerate(words):
         low = w.text.lower()
-        pair = (low, words[i + 1].text.lower()) if i + 1 < len(words) else (low,)
+        nxt = words[i + 1].text.lower() if i + 1 < len(words) else ""
+        if nxt in _POSSESSIVES and i + 2 < len(words):
+            # "за його словами", "по его словам": the pronoun's referent
+            if (low, words[i + 2].text.lower()) in _PREPOSITION_CUES:
+                return (w.start, words[i + 2].end), _Phrase(i + 1, i + 1, None, "pronoun")
+        pair = (low, nxt)
         if pair in _PREPOSITION_CUES or (low,) in _PREPOSITION_CUES:
             # "по словам X", "согласно данным X": X right after (skipping "данным", "з")
             j = i + (2 if pair in _PREPOSITION_CUES else 1)
             while j < len(words) and j not in starts and j - i <= 3:
                 j += 1
-            end = words[min(i + 1, len(words) - 1)].end if pair in _PREPOSITION_CUES else w.end
+            end = words[i + 1].end if pair in _PREPOSITION_CUES else w.end
             return (w.start, end), starts.get(j)
+        if w.lemma in _DOCUMENT_VERBS and (low.endswith(("ется", "ться", "еться", "ється")) or
+                                           w.lemma in ("йтися",)):
+            near = [p for p in phrases if abs(p.first - i) <= 6 and p.kind != "pronoun"]
+            if near or w.lemma in ("говориться", "говоритися", "йтися"):
+                return (w.start, w.end), min(near, key=lambda p: abs(p.first - i), default=None)
+            continue
         if w.lemma not in CUE_VERBS or w.pos not in ("VERB", "GRND", "PRTS"):
             continue
         if i and words[i - 1].text.lower() == "не":
             return None  # "не стал комментировать", "не уточнили": nothing claimed
         return (w.start, w.end), _speaker_of(words, phrases, i, text)
+    # "Генштаб: за добу ..." (a live-blog item opens with its speaker)
+    if phrases and phrases[0].first == 0 and phrases[0].kind != "pronoun":
+        end = words[phrases[0].last].end
+        if text[end : end + 2].startswith(":"):
+            return (end, end + 1), phrases[0]
+    # "... загинула людина — ОВА" (the speaker after a closing dash)
+    if phrases and phrases[-1].last == len(words) - 1:
+        start = words[phrases[-1].first].start
+        dash = text[:start].rstrip()
+        if dash.endswith(("\u2014", "\u2013")) and len(words) - phrases[-1].first <= 5:
+            return (len(dash) - 1, len(dash)), phrases[-1]
     return None
 
 
 def _speaker_of(words, phrases: list[_Phrase], v: int, text: str) -> _Phrase | None:
-    """The speaker of the verb at word v: "в X заявили" / "сообщили в X", the subject just
-    before the verb, else the one just after it ("— заявил глава региона Иван Петров")."""
+    """The speaker of the verb at word v: the subject before the verb, across a short phrase
+    ("Зеленський у відеозверненні наголосив") or a parenthesis between commas ("Пєсков,
+    відповідаючи на запитання, сказав"); else the one just after it ("— заявил глава региона
+    Иван Петров", "сообщили в МЧС"). A cited party ("со ссылкой на X") or a listener in the
+    dative ("журналістам") is not the speaker."""
     before = [p for p in phrases if p.last < v]
     after = [p for p in phrases if p.first > v]
     for p in reversed(before):
-        gap = words[p.last + 1 : v]
-        if _clean_gap(words, p.last, v, text) and all(g.text.lower() in _GAP_WORDS for g in gap):
-            if p.first and words[p.first - 1].text.lower() in ("в", "во", "у"):
-                return p  # "В Минобороны России заявили"
+        if _cited(words, p) or (words[p.last].case == "datv" and p.kind != "entry"):
+            continue
+        if v - p.last - 1 > _MAX_GAP + 4:
+            break
+        if _gap_ok(words, p.last, v, text):
             return p
         break
     for p in after:
         gap = words[v + 1 : p.first]
+        if words[p.first].case == "datv" and p.kind not in ("entry", "person"):
+            continue
         if len(gap) <= 4 and _clean_gap(words, v, p.first, text) and all(
-            g.text.lower() in _GAP_WORDS for g in gap
+            g.text.lower() in _GAP_WORDS or g.pos in ("ADJF", "ADVB") for g in gap
         ):
             return p
         break
     return None
+
+
+def _cited(words, p: _Phrase) -> bool:
+    return p.first >= 2 and words[p.first - 1].text.lower() == "на" and (
+        words[p.first - 2].text.lower() in _CITING
+    )
+
+
+def _gap_ok(words, a: int, b: int, text: str) -> bool:
+    """Between subject (word a) and verb (word b): a few words with no verb and no clause
+    boundary, or a parenthesis between two commas."""
+    gap = words[a + 1 : b]
+    if any(g.pos in ("VERB", "INFN") for g in gap):
+        return False
+    between = text[words[a].end : words[b].start]
+    if _clean_gap(words, a, b, text):
+        return len(gap) <= _MAX_GAP
+    commas = between.count(",")
+    return (
+        commas == 2
+        and between.lstrip().startswith(",")
+        and not any(ch in between for ch in ";:.\u00ab\u00bb\"")
+        and len(gap) <= 14
+    )
 
 
 def _clean_gap(words, a: int, b: int, text: str) -> bool:
@@ -242,7 +309,8 @@ def _clean_gap(words, a: int, b: int, text: str) -> bool:
 
 
 def _phrases(words, hits) -> list[_Phrase]:
-    """Speaker phrases: taxonomy mentions, names with their roles, anaphors, pronouns."""
+    """Speaker phrases: taxonomy mentions, names with their roles ("речник Повітряних сил Ігор
+    Марченко" speaks for the entry inside it), anaphors, pronouns."""
     by_start = {}
     for start, end, entry in hits:
         first = next((i for i, w in enumerate(words) if w.start >= start), None)
@@ -252,25 +320,41 @@ def _phrases(words, hits) -> list[_Phrase]:
     out: list[_Phrase] = []
     i = 0
     while i < len(words):
-        if i in by_start:
+        w = words[i]
+        low = w.text.lower()
+        role_next = i + 1 < len(words) and words[i + 1].lemma in ROLE_LEMMAS
+        if i in by_start and not role_next:
             last, entry = by_start[i]
             out.append(_Phrase(i, last, entry, "entry"))
             i = last + 1
             continue
-        w = words[i]
-        low = w.text.lower()
         if low in _PRONOUNS_PERSON:
             out.append(_Phrase(i, i, None, "pronoun"))
         elif low in _PRONOUNS_PLURAL:
             out.append(_Phrase(i, i, None, "plural"))
-        elif w.lemma in ROLE_LEMMAS or w.name:
+        elif w.lemma in ROLE_LEMMAS or w.name or (w.pos == "ADJF" and role_next) or (
+            i in by_start
+        ):
             last = i
+            entry = None
             j = i + 1
-            while j < len(words) and j not in by_start and _continues(words, j, last):
+            while j < len(words):
+                if j in by_start:
+                    if words[j].start - words[last].end > 2:
+                        break
+                    last, entry = by_start[j][0], by_start[j][1]
+                    j = last + 1
+                    continue
+                if not _continues(words, j, last):
+                    break
                 last = j
                 j += 1
+            if i in by_start:
+                entry = by_start[i][1]
             chunk = words[i : last + 1]
-            if any(c.name for c in chunk):
+            if entry is not None:
+                kind = "entry"
+            elif any(c.name for c in chunk):
                 kind = "person"
             elif len(chunk) == 1 and w.lemma in _INSTITUTION_ANAPHORS:
                 kind = "anaphor"
@@ -278,11 +362,12 @@ def _phrases(words, hits) -> list[_Phrase]:
                 kind = "role"
             else:
                 kind = "named"
-            out.append(_Phrase(i, last, None, kind))
+            out.append(_Phrase(i, last, entry, kind))
             i = last + 1
             continue
         elif w.lemma in _OFFICIALS:
-            out.append(_Phrase(i, i, None, "officials"))
+            first = i - 1 if i and words[i - 1].pos == "ADJF" else i
+            out.append(_Phrase(first, i, None, "officials"))
         i += 1
     return out
 
@@ -295,15 +380,17 @@ def _continues(words, j: int, last: int) -> bool:
         return True
     if w.text[:1].isupper() and w.pos in ("NOUN", "ADJF", ""):
         return True
-    return w.pos in ("NOUN", "ADJF", "PRTF") and w.case in ("gent", "ablt") and w.lemma not in (
-        "год", "рік", "день", "час", "время"
+    if w.text.isupper() and len(w.text) > 1:  # "ОВА", "ЗСУ"
+        return True
+    return w.pos in ("NOUN", "ADJF", "PRTF") and (w.gent or w.case == "ablt") and w.lemma not in (
+        "год", "рік", "день", "час", "время", "доба", "сутки"
     )
 
 
 # --- resolving ---------------------------------------------------------------------------------
 
 
-def _resolve(words, p: _Phrase, memory, paragraph, previous, text) -> Speaker | None:
+def _resolve(matcher, words, p: _Phrase, memory, paragraph, previous, text) -> Speaker | None:
     if p.entry is not None:
         return p.entry
     recent = [mm for mm in reversed(memory) if mm.paragraph >= paragraph - 3]
@@ -318,6 +405,8 @@ def _resolve(words, p: _Phrase, memory, paragraph, previous, text) -> Speaker | 
                 return mm.speaker
         return None
     chunk = words[p.first : p.last + 1]
+    if p.kind == "officials":
+        return _officials(matcher, chunk, recent, memory)
     if p.kind == "role":
         wanted = {c.lemma for c in chunk if c.lemma in ROLE_LEMMAS}
         if wanted & _HEAD_OF_REGION:
@@ -325,17 +414,44 @@ def _resolve(words, p: _Phrase, memory, paragraph, previous, text) -> Speaker | 
         for mm in recent:
             if wanted & mm.roles:
                 return mm.speaker
-    if p.kind == "officials":
-        return None
+    # "Коваль" after "Олег Коваль": a surname alone is the person named in full before
+    names = {c.lemma for c in chunk if c.name}
+    if len(names) == 1:
+        for mm in recent:
+            if names & mm.roles:
+                return mm.speaker
     return _new_source(chunk, text)
+
+
+def _officials(matcher, chunk, recent, memory) -> SourceEntry | None:
+    """ "Українські посадовці", "власти": by the nationality before, else the officials who
+    spoke last, else the side of the latest named source."""
+    by_nationality = matcher._officials_by_nationality
+    for c in chunk:
+        if c.lemma.startswith(("україн", "украин")):
+            return by_nationality.get("ukrainian")
+        if c.lemma.startswith(("росій", "россий")):
+            return by_nationality.get("russian")
+    for mm in recent:
+        if isinstance(mm.speaker, SourceEntry) and mm.speaker.kind == UNNAMED_KIND:
+            return mm.speaker
+    for mm in reversed(memory):
+        side = mm.speaker.side.lower()
+        if side.startswith("ukrain"):
+            return by_nationality.get("ukrainian")
+        if side.startswith("russia"):
+            return by_nationality.get("russian")
+    return None
 
 
 def _new_source(chunk, text: str) -> NewSource:
     names = [w for w in chunk if w.name]
     if names:
-        name = " ".join(w.lemma.capitalize() if w.name else w.text for w in names)
+        name = " ".join(w.text if w.case == "nomn" else w.lemma.capitalize() for w in names)
     else:
-        name = text[chunk[0].start : chunk[-1].end]
+        head = chunk[0]
+        rest = text[chunk[1].start : chunk[-1].end] if len(chunk) > 1 else ""
+        name = f"{head.lemma.capitalize() if head.pos == 'NOUN' else head.text} {rest}".strip()
         name = name[:1].upper() + name[1:]
     lemma_set = {w.lemma for w in chunk}
     kind = "individual" if names else "government"

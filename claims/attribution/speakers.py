@@ -20,7 +20,10 @@ ROLE_WORDS = frozenset(
     office service police ministry navy army forces staff authorities authority governor's
     spokesmen rescuers rescuer emergency services hospital prime chancellor premier leader
     leaders operator utility operators tank group groups forum centre center foundation
-    committee commission network channel outlet newspaper broadcaster""".split()
+    committee commission network channel outlet newspaper broadcaster force neighbour
+    neighbor worker workers nurse teacher farmer driver mother father wife husband son daughter
+    pensioner student survivor owner manager priest evacuee refugee villager miner paramedic
+    guard""".split()
 )
 # Lowercase words that may stand inside such a phrase.
 _GLUE = frozenset("of for the a an at in and on 's regional local deputy senior press".split())
