@@ -74,7 +74,8 @@ ROLE_LEMMAS = frozenset(
     врач лікар журналист журналіст корреспондент кореспондент уполномоченный уповноважений
     омбудсмен прокурор минобороны міноборони мэрия администрация адміністрація ведомство відомство министерство
     міністерство штаб служба агентство управление управління пресс-служба прес-служба
-    командование командування бригада полк""".split()
+    командование командування бригада полк ова ода мва вца гур сбу фсб мвс мвд нгу
+    поліція полиция прокуратура""".split()
 )
 _INSTITUTION_ANAPHORS = frozenset(
     "минобороны міноборони ведомство відомство министерство міністерство штаб служба агентство пресс-служба "
@@ -91,8 +92,8 @@ _GAP_WORDS = frozenset(
     напередодні ввечері вранці вночі вдень офіційно публічно об этом про це при этом
     в у понедельник вторник среду четверг пятницу субботу воскресенье понеділок вівторок
     середу четвер п'ятницю суботу неділю своем своём своєму телеграм-канале telegram-канале
-    телеграм-каналі telegram-каналі telegram телеграм соцсетях соцмережах журналистам
-    журналістам брифинге брифінгу эфире ефірі""".split()
+    телеграм-каналі telegram-каналі telegram телеграм соцсетях соцмережах 
+    брифинге брифінгу эфире ефірі""".split()
 )
 _RUSSIA = ("росси", "рф", "российск", "москв", "белгород", "курск", "брянск", "кремл", "росій")
 _UKRAINE = ("украин", "україн", "киев", "київ", "харьк", "харків", "одес", "днепр", "дніпр",
@@ -118,6 +119,24 @@ class _Phrase:
     last: int
     entry: SourceEntry | None
     kind: str  # "entry", "person", "role", "anaphor", "pronoun", "plural", "officials"
+
+
+def _is_person(speaker, chunk) -> bool:
+    if isinstance(speaker, NewSource):
+        return speaker.kind == "individual" or any(w.name for w in chunk)
+    if isinstance(speaker, SourceEntry) and speaker.kind in ("individual", "head_of_state"):
+        return not speaker.name.lower().startswith("the ")
+    return any(w.name for w in chunk)
+
+
+def _remember_people(words, hits, memory, paragraph, text) -> None:
+    """People named in a sentence that claims nothing: "він" may refer to them later."""
+    for p in _phrases(words, hits):
+        chunk = words[p.first : p.last + 1]
+        if p.kind == "person":
+            speaker = _new_source(chunk, text)
+            roles = frozenset(w.lemma for w in chunk)
+            memory.append(_Mention(speaker, paragraph, roles, True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,22 +172,31 @@ def suggest(
         hits = matcher.find(text, lang)
         found = _cue(words, hits, text)
         if found is None:
+            _remember_people(words, hits, memory, paragraph, text)
             previous = None
             out.append(NO_SUGGESTION)
             continue
         verb, phrase = found
+        if phrase is not None and phrase.kind == "pronoun":
+            # "Литвак оглядає склад; він заявив": a person named earlier in the sentence
+            earlier = [
+                p
+                for p in _phrases(words, hits)
+                if p.last < phrase.first and p.kind in ("person", "entry")
+                and _is_person(p.entry, words[p.first : p.last + 1])
+            ]
+            if earlier:
+                phrase = earlier[-1]
         speaker = (
             _resolve(matcher, words, phrase, memory, paragraph, previous, text)
             if phrase
             else None
         )
         if speaker is not None:
-            roles = frozenset(w.lemma for w in words[phrase.first : phrase.last + 1])
+            chunk = words[phrase.first : phrase.last + 1]
+            roles = frozenset(w.lemma for w in chunk)
             roles |= frozenset(lemmas.lemma_key(speaker.name, lang))
-            person = phrase.kind == "person" or (
-                isinstance(speaker, NewSource) and speaker.kind == "individual"
-            )
-            memory.append(_Mention(speaker, paragraph, roles, person))
+            memory.append(_Mention(speaker, paragraph, roles, _is_person(speaker, chunk)))
             memory = memory[-64:]
         previous = speaker
         mention = (words[phrase.first].start, words[phrase.last].end) if phrase else None
@@ -204,6 +232,10 @@ _DOCUMENT_VERBS = frozenset(
 )
 _CITING = frozenset("ссылкой посиланням".split())  # "со ссылкой на X": X is cited, not the source
 _MAX_GAP = 6
+_OUTLET_CONTEXT = frozenset(
+    "коментарі комментарии комментарий коментар интервью інтерв'ю інтерв’ю ефірі эфире "
+    "розмові разговоре ефір эфир".split()
+)
 
 
 def _cue(words, hits, text: str):
@@ -229,7 +261,8 @@ def _cue(words, hits, text: str):
                                            w.lemma in ("йтися",)):
             near = [p for p in phrases if abs(p.first - i) <= 6 and p.kind != "pronoun"]
             if near or w.lemma in ("говориться", "говоритися", "йтися"):
-                return (w.start, w.end), min(near, key=lambda p: abs(p.first - i), default=None)
+                closest = min(near, key=lambda p: abs(p.first - i), default=None)
+                return (w.start, w.end), closest or _Phrase(i, i, None, "document")
             continue
         if w.lemma not in CUE_VERBS or w.pos not in ("VERB", "GRND", "PRTS"):
             continue
@@ -261,11 +294,14 @@ def _speaker_of(words, phrases: list[_Phrase], v: int, text: str) -> _Phrase | N
     for p in reversed(before):
         if _cited(words, p) or (words[p.last].case == "datv" and p.kind != "entry"):
             continue
-        if v - p.last - 1 > _MAX_GAP + 4:
+        if p.first and words[p.first - 1].text.lower() in _OUTLET_CONTEXT:
+            continue  # "у коментарі Укрінформу": where it was said, not who said it
+        if v - p.last - 1 > _MAX_GAP + 10:
             break
         if _gap_ok(words, p.last, v, text):
             return p
-        break
+        if "," not in text[words[p.last].end : words[v].start]:
+            break
     for p in after:
         gap = words[v + 1 : p.first]
         if words[p.first].case == "datv" and p.kind not in ("entry", "person"):
@@ -322,7 +358,7 @@ def _phrases(words, hits) -> list[_Phrase]:
     while i < len(words):
         w = words[i]
         low = w.text.lower()
-        role_next = i + 1 < len(words) and words[i + 1].lemma in ROLE_LEMMAS
+        role_next = _role_ahead(words, i)
         if i in by_start and not role_next:
             last, entry = by_start[i]
             out.append(_Phrase(i, last, entry, "entry"))
@@ -372,6 +408,16 @@ def _phrases(words, hits) -> list[_Phrase]:
     return out
 
 
+def _role_ahead(words, i: int) -> bool:
+    """Adjectives up to a role noun follow: "Одеській обласній військовій адміністрації"."""
+    for w in words[i + 1 : i + 4]:
+        if w.lemma in ROLE_LEMMAS:
+            return True
+        if w.pos != "ADJF":
+            return False
+    return False
+
+
 def _continues(words, j: int, last: int) -> bool:
     w = words[j]
     if words[j].start - words[last].end > 2:  # punctuation in between
@@ -396,14 +442,12 @@ def _resolve(matcher, words, p: _Phrase, memory, paragraph, previous, text) -> S
     recent = [mm for mm in reversed(memory) if mm.paragraph >= paragraph - 3]
     if p.kind == "pronoun":
         return next((mm.speaker for mm in recent if mm.person), previous)
+    if p.kind == "document":
+        return previous
     if p.kind == "plural":
         return previous or next((mm.speaker for mm in recent if not mm.person), None)
     if p.kind == "anaphor":
-        head = words[p.first].lemma
-        for mm in recent:
-            if not mm.person and (head in mm.roles or isinstance(mm.speaker, SourceEntry)):
-                return mm.speaker
-        return None
+        return next((mm.speaker for mm in recent if not mm.person), None)
     chunk = words[p.first : p.last + 1]
     if p.kind == "officials":
         return _officials(matcher, chunk, recent, memory)
