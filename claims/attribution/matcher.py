@@ -315,74 +315,100 @@ def _speaker_before_verb(s: _Sentence) -> _Cue | None:
     verbs += [(m, True) for m in _EVIDENCE_VERB_RE.finditer(s.outside)]
     verbs.sort(key=lambda pair: pair[0].start())
     for verb, evidence in verbs:
-        subject = s.subject_before(verb.start())
-        if subject is not None and subject.ref == "pronoun" and _DUMMY_IT_RE.match(
-            s.outside, subject.start
-        ):
-            continue  # "It was reported that ...": nobody is "it"
-        if subject is not None and not (evidence and subject.entry is None):
-            gap = s.outside[subject.end : verb.start()]
-            if _SUBJECT_GAP_RE.fullmatch(gap):
-                negated = _NEGATION_RE.search(gap) is not None
-                return _Cue(subject, subject.start, verb.end(), negated, verb.span())
-        if evidence:
+        subject = _subject(s, verb.start(), evidence)
+        if subject is None:
             continue
-        # A speaker the taxonomy does not know: the phrase before the gap.
-        phrase = _phrase_subject(s, verb.start())
-        if phrase is not None:
-            negated = _NEGATION_RE.search(s.outside[phrase.end : verb.start()]) is not None
-            return _Cue(phrase, phrase.start, verb.end(), negated, verb.span())
+        if subject.ref == "pronoun" and _DUMMY_IT_RE.match(s.outside, subject.start):
+            continue  # "It was reported that ...": nobody is "it"
+        negated = _NEGATION_RE.search(s.outside[subject.end : verb.start()]) is not None
+        return _Cue(subject, subject.start, verb.end(), negated, verb.span())
     return None
 
 
-_APPOSITIVE_OPEN_RE = re.compile(
-    r",\s*(?:who|which|a|an|the|one|its|his|her|\d|[a-z][\w-]*\s+(?:of|for|at))\b[^,\"]{0,110}$"
+# A party named after these is cited or is the agent of a passive, not the subject.
+_CITED_RE = re.compile(
+    r"(?:citing|quoted\s+by|cited\s+by|described\s+by|according\s+to|on\s+behalf\s+of"
+    r"|told|to)\s+(?:the\s+)?$",
+    re.IGNORECASE,
 )
 
 
-def _phrase_subject(s: _Sentence, verb_start: int) -> _Candidate | None:
-    """The phrase that is the subject of the verb at verb_start, across a time phrase
-    ("X on Tuesday said") and an appositive ("X, who heads the forum, said", "X, 46, told");
-    a taxonomy name at its head makes it that entry ("Kremlin spokesperson Dmitry Peskov")."""
-    gap = _SUBJECT_GAP_TAIL_RE.search(s.outside, 0, verb_start)
-    gap_start = gap.start() if gap else verb_start
-    tries = [gap_start]
-    if s.outside[:gap_start].rstrip().endswith(",") or (gap is not None and "," in gap[0]):
-        comma = s.outside.rfind(",", 0, gap_start if "," not in (gap[0] if gap else "") else
-                                gap.start() + gap[0].index(","))
-        opener = _APPOSITIVE_OPEN_RE.search(s.outside, 0, max(comma, 0))
-        if opener is not None:
-            tries.append(opener.start())
-    for end in tries:
-        phrase = s.phrase(speakers.phrase_before(s.outside, end))
-        if phrase is None or not _is_subject(s, phrase):
+def _subject(s: _Sentence, pos: int, evidence: bool = False) -> _Candidate | None:
+    """The subject of the verb at pos. An appositive between commas is skipped to its head
+    ("Energoatom, Ukraine's state nuclear company, said"; "Peskov, speaking to reporters in
+    Moscow, said"); a time phrase may stand between ("X on Tuesday told"); a party cited
+    ("RIA Novosti, citing the Defence Ministry, reported") is not the subject."""
+    gap = _SUBJECT_GAP_TAIL_RE.search(s.outside, 0, pos)
+    gap_start = gap.start() if gap else pos
+    closing = s.outside.rfind(",", gap_start, pos)
+    if closing >= 0:
+        opening = s.outside.rfind(",", 0, closing)
+        inner = s.outside[opening + 1 : closing]
+        if opening > 0 and closing - opening <= 120 and not re.search(r'["\u201c\u201d]', inner):
+            head = _subject_at(s, opening, evidence)
+            if head is not None:
+                return head
+    # the nearest candidate with a fitting gap, skipping cited parties
+    for cand in reversed(s.candidates[: bisect.bisect_right(s.candidate_ends, pos)][-4:]):
+        if _CITED_RE.search(s.outside, 0, cand.start):
             continue
-        # "Captain Vadym Horbenko, spokesman for the brigade, told": the name, not the role
-        if not any(w[:1].isupper() for w in phrase.text.split()):
-            opener = _APPOSITIVE_OPEN_RE.search(s.outside, 0, phrase.start + 1)
-            before = s.outside[: phrase.start].rstrip()
-            if before.endswith(","):
-                named = s.phrase(speakers.phrase_before(s.outside, len(before) - 1))
-                if named is not None and speakers.person_in(named.text):
-                    phrase = named
-        return _with_entry(s, phrase)
-    return None
+        if evidence and cand.entry is None:
+            break
+        if _SUBJECT_GAP_RE.fullmatch(s.outside[cand.end : pos]):
+            return cand
+        break
+    if evidence:
+        return None
+    return _subject_at(s, gap_start, evidence)
+
+
+def _subject_at(s: _Sentence, end: int, evidence: bool) -> _Candidate | None:
+    """A candidate or a phrase ending at end (spaces aside) that opens its clause."""
+    stripped = len(s.outside[:end].rstrip())
+    i = bisect.bisect_right(s.candidate_ends, stripped)
+    if i and s.candidates[i - 1].end == stripped:
+        cand = s.candidates[i - 1]
+        if not _CITED_RE.search(s.outside, 0, cand.start) and (cand.entry or not evidence):
+            if cand.entry is not None or _is_subject(s, cand):
+                return cand
+    if evidence:
+        return None
+    phrase = s.phrase(speakers.phrase_before(s.outside, stripped))
+    if phrase is None or not _is_subject(s, phrase) or _CITED_RE.search(s.outside, 0, phrase.start):
+        return None
+    return _with_entry(s, phrase)
 
 
 def _with_entry(s: _Sentence, phrase: _Candidate) -> _Candidate:
-    """A phrase whose last taxonomy mention heads it speaks as that entry."""
+    """A phrase headed by a taxonomy name speaks as that entry: "Kremlin spokesperson Dmitry
+    Peskov", "Russia's embassy in Oslo". A name after the taxonomy name heads the phrase
+    instead ("Kyiv regional governor Mykola Kalenyk" is not Kyiv)."""
+    text = s.outside[phrase.start : phrase.end]
+    head_end = phrase.start + len(re.split(r"\s+(?:in|at|near|on)\s+", text, maxsplit=1)[0])
     inside = [
-        c for c in s.candidates if c.entry is not None and phrase.start <= c.start < phrase.end
+        c
+        for c in s.candidates
+        if c.entry is not None and phrase.start <= c.start and c.end <= head_end
     ]
     if inside:
-        entry = inside[-1].entry
-        return _Candidate(phrase.start, phrase.end, entry, "", phrase.text)
+        last = inside[-1]
+        rest = s.outside[last.end : head_end].split()
+        if not any(w[:1].isupper() for w in rest):
+            return _Candidate(phrase.start, phrase.end, last.entry, "", phrase.text)
     return phrase
 
 
 # The words between a speaker and its verb, anchored at the verb (searched up to it).
 _SUBJECT_GAP_TAIL_RE = re.compile(
     rf"(?:{_SUBJECT_GAP_RE.pattern[_SUBJECT_GAP_RE.pattern.index('[\\s,]*'):]})\Z",
+    re.IGNORECASE,
+)
+
+
+_ADVERBIAL_LEAD_RE = re.compile(
+    r"(?:(?:later|earlier|meanwhile|also|then|separately|overnight|(?:late|early)\s+\w+"
+    r"|(?:in|on|at|by|after|before|during|since|within)\s+(?:the\s+|a\s+)?[\w-]+"
+    r"(?:\s+[\w-]+)?)\s*)+",
     re.IGNORECASE,
 )
 
@@ -395,6 +421,8 @@ def _is_subject(s: _Sentence, phrase: _Candidate) -> bool:
         return True  # at the start, or after a word or two ("Dock worker Andrii Sydorenko")
     if before[-1] in ",:;\u2014\u2013-([":
         return True
+    if _ADVERBIAL_LEAD_RE.fullmatch(before):
+        return True  # "Later in the morning the air force said"
     return re.search(r"\b(?:and|but|while|as|that|when|after|before|which)$", before) is not None
 
 
@@ -419,7 +447,8 @@ def _said_inversion(s: _Sentence) -> _Cue | None:
 
 _PASSIVE_BY_RE = re.compile(
     r"\b(?:was|were|is|are|has\s+been|have\s+been|had\s+been)\s+(?:first\s+)?(?:reported"
-    r"|announced|confirmed|stated|claimed|said|published|posted|disclosed|revealed)\s+by\s+",
+    r"|announced|confirmed|stated|claimed|said|published|posted|disclosed|revealed|described"
+    r"|called|characteri[sz]ed|branded|labell?ed|denied)\s+by\s+",
     re.IGNORECASE,
 )
 
@@ -544,16 +573,17 @@ _RULES: tuple[Callable[[_Sentence], _Cue | None], ...] = (
 
 
 def _first_cue(s: _Sentence) -> _Cue | None:
-    found = [cue for rule in _RULES if (cue := rule(s)) is not None]
+    found = [(rule, cue) for rule in _RULES if (cue := rule(s)) is not None]
     if not found:
         return None
-    first = found[0]
-    # "X said that, according to Y, ...": the main clause's speaker is the source.
-    if first.verb and s.outside[first.verb[0] : first.verb[0] + 9].lower() == "according":
-        for other in found[1:2]:
-            if other.candidate is not None and other.verb and other.verb[0] < first.start:
-                return other
-    return first
+    clause_rules = (_according_to, _speaker_before_verb, _passive_by, _said_inversion)
+    main = [cue for rule, cue in found if rule in clause_rules and cue.candidate is not None]
+    if main:
+        # The main clause speaks first: "X said that, according to Y, ...", "It was reported
+        # by TASS that Peskov criticised ...": the cue whose reporting words come first wins.
+        return min(main, key=lambda cue: (cue.verb or (cue.start, cue.end))[0])
+    return next((cue for _, cue in found if cue.candidate is not None), found[0][1])
+
 
 
 # --- memory of recently mentioned sources ----------------------------------------------------

@@ -31,12 +31,13 @@ _MODIFIERS = frozenset(
     """regional local deputy senior press top military defence defense foreign interior city
     district state federal national presidential chief acting former acting nuclear energy
     health police emergency human rights think independent international western russian
-    ukrainian british american polish military-civil civil occupation russian-installed
+    ukrainian british american polish military-civil clinical grid state-owned civil occupation russian-installed
     moscow-installed kremlin-appointed pro-russian pro-kremlin air naval border frontline
     front-line""".split()
 )
 _FUNCTION = frozenset(
-    """the a an but and however meanwhile earlier later also then now in on at of for
+    """the a an but and however meanwhile earlier later also then now in on at of for he she
+    we they i you
     this that these those it its his her their our we i you yesterday today tonight
     monday tuesday wednesday thursday friday saturday sunday january february march april may
     june july august september october november december when while after before as if""".split()
@@ -142,11 +143,35 @@ def person_in(phrase: str) -> str | None:
     return " ".join(names) if len(names) >= 2 else None
 
 
+def _trailing_name(phrase: str) -> str | None:
+    """The capitalised name that ends a descriptive phrase: "national grid operator
+    Ukrenergo" -> "Ukrenergo", "Ukraine's Coordination Headquarters for the Treatment of
+    Prisoners of War" -> "Coordination Headquarters for the Treatment of Prisoners of War"."""
+    words = phrase.split()
+    taken: list[str] = []
+    for word in reversed(words):
+        if _is_cap(word) and not word.endswith(("'s", "\u2019s")):
+            taken.append(word)
+        elif word.lower() in ("of", "for", "the", "and", "on") and taken:
+            taken.append(word)
+        else:
+            break
+    while taken and taken[-1].lower() in ("of", "for", "the", "and", "on"):
+        taken.pop()
+    taken.reverse()
+    if not taken or len(taken) == len(words):
+        return None
+    return " ".join(taken)
+
+
 def guess(phrase: str, context: str = "") -> NewSource:
     """A new source from the phrase that names the speaker: its name (the person, else the
     phrase without its article), kind and side from the phrase's words."""
     person = person_in(phrase)
-    name = person or re.sub(r"^(?:the|a|an)\s+", "", phrase.strip(), flags=re.IGNORECASE)
+    head = re.split(r"\s+(?:in|at|near)\s+", phrase.strip(), maxsplit=1)[0]
+    name = person or _trailing_name(head) or re.sub(
+        r"^(?:the|a|an)\s+", "", head, flags=re.IGNORECASE
+    )
     words = set(re.findall(r"[\w.'-]+", phrase.lower()))
     kind = "individual" if person else "unknown"
     for candidate, vocabulary in _KIND_WORDS:
