@@ -133,7 +133,11 @@ _SPEECH_VERBS = (
     "|dismissed|dismisses|rejected|rejects|condemned|condemns|criticised|criticized|urged"
     "|demanded|disputed|countered|responded|replied|complained|boasted|acknowledging"
 )
-_SPEECH_VERB_RE = re.compile(rf"\b(?:{_SPEECH_VERBS})\b", re.IGNORECASE)
+# "say goodbye", "said a prayer" are no speech to verify.
+_SPEECH_VERB_RE = re.compile(
+    rf"\b(?:{_SPEECH_VERBS})\b(?!\s+(?:goodbye|farewell|hello|grace|thanks|a\s+prayer))",
+    re.IGNORECASE,
+)
 # Without a subject only these unambiguous verb forms count: "claims", "reports", "states" are
 # nouns too often ("verify the claims").
 _BARE_VERB_RE = re.compile(
@@ -298,7 +302,7 @@ _DUMMY_IT_RE = re.compile(
     re.IGNORECASE,
 )
 _NOT_SAID_RE = re.compile(
-    r"\b(?:did|does|do|has|have|had|would|could|will)\s*(?:not|n't)\b", re.IGNORECASE
+    r"\b(?:did|does|do|has|have|had|would|could|will)\s*(?:not|n't|never)\b", re.IGNORECASE
 )
 
 
@@ -665,6 +669,24 @@ _ROLE_SYNONYMS = {
     "service": frozenset({"service"}),
 }
 _INSTITUTION_PRONOUNS = frozenset({"it", "they"})
+# Nationality adjectives to the side they name, for "Polish officials" -> the Polish government.
+_SIDES = {
+    "polish": "poland",
+    "russian": "russia",
+    "ukrainian": "ukraine",
+    "british": "united kingdom",
+    "american": "united states",
+    "us": "united states",
+    "u.s.": "united states",
+    "german": "germany",
+    "french": "france",
+    "belarusian": "belarus",
+    "moldovan": "moldova",
+    "romanian": "romania",
+    "lithuanian": "lithuania",
+    "latvian": "latvia",
+    "estonian": "estonia",
+}
 
 
 class SourceMatcher:
@@ -909,6 +931,19 @@ class SourceMatcher:
                 return None  # "the regional head" with nobody to refer to
         return speakers.guess(cand.text, " ".join(m.speaker_of.name for m in memory.recent()))
 
+    def _officials_of(self, nationality: str) -> SourceEntry | None:
+        """The officials of a nationality ("polish") or side ("poland"): its unnamed-officials
+        entry, else its government entry."""
+        found = self._officials_by_nationality.get(nationality)
+        if found is not None:
+            return found
+        side = _SIDES.get(nationality, nationality)
+        for kind in (UNNAMED_KIND, "government"):
+            for entry in self._named:
+                if entry.kind == kind and entry.side.lower() == side:
+                    return entry
+        return None
+
     def _partial_name(self, words: frozenset[str], memory: _Memory) -> SourceEntry | None:
         """The taxonomy entry whose name holds all the words ("air force" -> "Ukrainian Air
         Force"): the most recently mentioned such entry, else the only one."""
@@ -956,7 +991,7 @@ class SourceMatcher:
            article: the story's country is a topic, not an anaphor."""
         before = re.search(r"(?<![,;:])\b([A-Z][\w'-]*)\s+$", s.outside[: cand.start])
         if before and before[1].lower() not in _NOT_A_MODIFIER:
-            return self._officials_by_nationality.get(before[1].lower())
+            return self._officials_of(before[1].lower())
         recent = [
             m
             for m in memory.recent()
@@ -965,6 +1000,13 @@ class SourceMatcher:
         for mention in recent:
             if mention.speaker:
                 return mention.speaker_of
+        # the side of the latest source that spoke: "Polish officials said ... Officials say"
+        for mention in memory.recent():
+            if mention.speaker and mention.speaker_of.side:
+                found = self._officials_of(mention.speaker_of.side.lower())
+                if found is not None:
+                    return found
+                break
         if recent:
             return recent[0].speaker_of
         for mention in reversed(memory.mentions):

@@ -37,7 +37,8 @@ _MODIFIERS = frozenset(
 )
 _FUNCTION = frozenset(
     """the a an but and however meanwhile earlier later also then now in on at of for he she
-    we they i you
+    we they i you all there reports report this these those some many most others both each
+    everyone nobody people
     this that these those it its his her their our we i you yesterday today tonight
     monday tuesday wednesday thursday friday saturday sunday january february march april may
     june july august september october november december when while after before as if""".split()
