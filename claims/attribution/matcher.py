@@ -309,7 +309,7 @@ _NOT_SAID_RE = re.compile(
 def _longer_name(s: _Sentence, cand: _Candidate, phrase: _Candidate) -> bool:
     """The phrase goes on with capitalised words after the taxonomy mention ends."""
     rest = s.outside[cand.end : phrase.end].split()
-    return bool(rest) and rest[0][:1].isupper()
+    return any(w[:1].isupper() or w.lower() in speakers.ROLE_WORDS for w in rest)
 
 
 def _speaker_before_verb(s: _Sentence) -> _Cue | None:
@@ -349,6 +349,12 @@ def _subject(s: _Sentence, pos: int, evidence: bool = False) -> _Candidate | Non
         opening = s.outside.rfind(",", 0, closing)
         inner = s.outside[opening + 1 : closing]
         if opening > 0 and closing - opening <= 120 and not re.search(r'["\u201c\u201d]', inner):
+            if not evidence and speakers.person_in(inner.strip()) == inner.strip():
+                # "Kharkiv's mayor, Borys Halytskyi, told": the name between the commas
+                head = _subject_at(s, opening, evidence)
+                named = s.phrase((opening + 1 + len(inner) - len(inner.lstrip()), closing))
+                if head is not None and named is not None:
+                    return named
             head = _subject_at(s, opening, evidence)
             if head is not None:
                 return head
@@ -898,7 +904,7 @@ class SourceMatcher:
                     return mention.speaker_of
             return None
         for mention in memory.recent():
-            if mention.speaker and mention.person:
+            if mention.person:
                 return mention.speaker_of
         return None
 
@@ -912,12 +918,14 @@ class SourceMatcher:
         capitalised = {w.lower() for w in text.split() if w[:1].isupper()}
         person = speakers.person_in(text)
         roles = words & speakers.ROLE_WORDS
+        surname = capitalised - speakers.ROLE_WORDS
+        if person is None and surname:
+            for mention in reversed(memory.mentions):  # "Marchuk", "Governor Tereshchuk"
+                if mention.person and surname <= mention.words and not roles - mention.words:
+                    return mention.speaker_of
         if not cand.text.lower().startswith(("a ", "an ")):
             for mention in memory.recent():
-                if person is None and capitalised and capitalised - speakers.ROLE_WORDS <= (
-                    mention.words
-                ) and mention.person and not roles - mention.words:
-                    return mention.speaker_of  # "Marchuk", "Governor Tereshchuk"
+                pass
                 if person is None and roles and capitalised <= mention.words | roles:
                     wanted = set()
                     for role in roles:

@@ -23,7 +23,8 @@ ROLE_WORDS = frozenset(
     committee commission network channel outlet newspaper broadcaster force neighbour
     neighbor worker workers nurse teacher farmer driver mother father wife husband son daughter
     pensioner student survivor owner manager priest evacuee refugee villager miner paramedic
-    guard""".split()
+    guard headquarters management department directorate inspectorate regulator fleet
+    coordinator coordinators spokespeople""".split()
 )
 # Lowercase words that may stand inside such a phrase.
 _GLUE = frozenset("of for the a an at in and on 's regional local deputy senior press".split())
@@ -136,10 +137,15 @@ def person_in(phrase: str) -> str | None:
     names: list[str] = []
     for word in reversed(words):
         bare = word.strip(",.")
-        if _is_cap(bare) and bare.lower() not in ROLE_WORDS and not bare.isupper():
+        if _is_cap(bare) and bare.lower() not in ROLE_WORDS and not bare.isupper() and not (
+            bare.endswith(("'s", "\u2019s"))
+        ):
             names.append(bare)
         else:
             break
+    before = words[len(words) - len(names) - 1].lower() if len(words) > len(names) else ""
+    if before in ("of", "the", "for", "and"):
+        return None  # "the International Committee of the Red Cross" is no person
     names.reverse()
     return " ".join(names) if len(names) >= 2 else None
 
@@ -162,6 +168,11 @@ def _trailing_name(phrase: str) -> str | None:
     taken.reverse()
     if not taken or len(taken) == len(words):
         return None
+    before = words[len(words) - len(taken) - 1]
+    if before.lower() in ("of", "for"):
+        return None  # "foreign ministry of the United Arab Emirates": the whole is the name
+    if before.endswith(("'s", "\u2019s")) and _is_cap(before):
+        taken.insert(0, before)  # "Belarus's General Staff"
     return " ".join(taken)
 
 
