@@ -46,7 +46,6 @@ KINDS = frozenset(
     "government military emergency head_of_state unnamed_officials media social_media "
     "international individual".split()
 )
-MARK_START, MARK_END = "<!-- attribution:start -->", "<!-- attribution:end -->"
 
 
 # --- the data --------------------------------------------------------------------------------
@@ -380,11 +379,114 @@ def errors(rows: Iterable[Row]) -> str:
     return "\n".join(out)
 
 
-def _write(section: str) -> None:
+# --- language detectors and lemmatisers, measured on the same data ----------------------------
+
+
+def _detectors() -> dict[str, object]:
+    """name -> text -> "en"/"ru"/"uk" for each detector installed (requirements-bench.txt)."""
+    from claims.attribution import language
+
+    found: dict[str, object] = {"claimdesk (script letters)": language.detect}
+    try:
+        import py3langid
+
+        py3langid.set_languages(["en", "ru", "uk"])
+        found["py3langid (en/ru/uk)"] = lambda text: py3langid.classify(text)[0]
+    except ImportError:
+        pass
+    try:
+        from lingua import Language, LanguageDetectorBuilder
+
+        codes = {Language.ENGLISH: "en", Language.RUSSIAN: "ru", Language.UKRAINIAN: "uk"}
+        detector = LanguageDetectorBuilder.from_languages(*codes).build()
+
+        def lingua_detect(text: str) -> str:
+            found_language = detector.detect_language_of(text)
+            return codes.get(found_language, "en")
+
+        found["lingua (en/ru/uk)"] = lingua_detect
+    except ImportError:
+        pass
+    return found
+
+
+def languages_report(articles: Sequence[GoldArticle]) -> str:
+    """Accuracy on whole articles and on single sentences, and time per sentence."""
+    sentences = [
+        (a.lang, s.text) for a in articles for s in segment(a.body) if s.kind == SENTENCE
+    ]
+    lines = [
+        "| detector | articles right | sentences right | µs per sentence |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, detect in _detectors().items():
+        right_articles = sum(detect(a.body) == a.lang for a in articles)
+        started = time.perf_counter()
+        right_sentences = sum(detect(text) == lang for lang, text in sentences)
+        per = (time.perf_counter() - started) / max(len(sentences), 1) * 1e6
+        lines.append(
+            f"| {name} | {right_articles}/{len(articles)} | "
+            f"{right_sentences}/{len(sentences)} ({_pct(right_sentences, len(sentences))} %) "
+            f"| {per:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def _simplemma_analyse(word: str, lang: str) -> tuple[str, str, str, bool, bool]:
+    """simplemma in place of pymorphy3: lemma only, no part of speech, case or name tags."""
+    import simplemma
+
+    if not any("\u0400" <= ch <= "\u04ff" for ch in word):
+        return word.lower(), "", "", False, False
+    return simplemma.lemmatize(word, lang=lang).lower(), "", "", False, False
+
+
+def lemmatisers_report(articles: Sequence[GoldArticle], entries: Sequence[SourceEntry]) -> str:
+    """Russian and Ukrainian: taxonomy names found in the sentences that name them (recall of
+    the gold source among the sentence's matches), and source accuracy, per lemmatiser."""
+    from claims.attribution import lemmas
+
+    slavic = [a for a in articles if a.lang in ("ru", "uk")]
+    by_name = {e.name: e for e in entries}
+    real = lemmas.analyse
+    options = {
+        "pymorphy3 (ru/uk dictionaries)": real,
+        "simplemma": _simplemma_analyse,
+        "none (lowercase only)": lambda word, lang: (word.lower(), "", "", False, False),
+    }
+    lines = [
+        "| lemmatiser | taxonomy names found | source right % (ru+uk) | ms per article |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, analyse in options.items():
+        lemmas.analyse = analyse
+        try:
+            matcher = SourceMatcher(entries)
+            found = total = 0
+            for article in slavic:
+                for label in article.labels:
+                    if label.attributed and label.source in by_name:
+                        total += 1
+                        hits = matcher.find(label.sentence, article.lang)
+                        found += any(e.name == label.source for _, _, e in hits)
+            started = time.perf_counter()
+            t = tally(score(slavic, entries))
+            per = (time.perf_counter() - started) / max(len(slavic), 1) * 1000
+        finally:
+            lemmas.analyse = real
+        lines.append(
+            f"| {name} | {found}/{total} ({_pct(found, total)} %) | "
+            f"{_pct(t.source_ok, t.attributed)} | {per:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def _write(section: str, name: str = "attribution") -> None:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     doc = DOC_PATH.read_text(encoding="utf-8")
-    head, _, rest = doc.partition(MARK_START)
-    _, _, tail = rest.partition(MARK_END)
-    DOC_PATH.write_text(f"{head}{MARK_START}\n{section}\n{MARK_END}{tail}", encoding="utf-8")
+    head, _, rest = doc.partition(start)
+    _, _, tail = rest.partition(end)
+    DOC_PATH.write_text(f"{head}{start}\n{section}\n{end}{tail}", encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -392,6 +494,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("--errors", action="store_true", help="print the dev part's misses")
     parser.add_argument("--write", action="store_true", help="update docs/attribution.md")
+    parser.add_argument(
+        "--languages", action="store_true", help="compare language detectors and lemmatisers"
+    )
     args = parser.parse_args(argv)
     entries = taxonomy()
     if args.check:
@@ -408,6 +513,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {'attr' if attributed else 'look'} {pattern}: {n}")
         print("\n".join(problems) or "no problems")
         return 1 if problems else 0
+    if args.languages:
+        everything = load([p for split in (*SPLITS, "demo") for p in split_files(split)])
+        section = "#### Language\n\n" + languages_report(everything)
+        section += "\n\n#### Lemmatiser\n\n" + lemmatisers_report(everything, entries)
+        print(section)
+        if args.write:
+            _write(section, "languages")
+        return 0
     started = time.perf_counter()
     rows = {split: score(load(split_files(split)), entries) for split in SPLITS}
     elapsed = time.perf_counter() - started

@@ -808,7 +808,7 @@ class SourceMatcher:
                 memory.previous = None
                 continue
             out.append(self._suggest_one(self._prepare(text), memory))
-        return continue_quotes(sentences, out)
+        return continue_quotes(sentences, _name_later(sentences, out))
 
     # -- one sentence ---------------------------------------------------------------------
 
@@ -1079,6 +1079,52 @@ def _quote_balance(text: str) -> int:
         elif is_closed and not is_open:
             closed += 1
     return opened - closed
+
+
+def _name_later(sentences: Sequence[str], out: list[Suggestion]) -> list[Suggestion]:
+    """A lede names a role and the story names the person later: "..., the regional governor
+    said." then "Governor Serhiy Marchuk said ...". A new source known only by a role or a
+    surname ("Sumy governor:", "Governor Tereshchuk:") becomes the person named in full within
+    the next sentences with that role or surname."""
+    result = list(out)
+    for i, got in enumerate(out):
+        if got.new_source is None or got.mention_span is None:
+            continue
+        mention = sentences[i][slice(*got.mention_span)]
+        if speakers.person_in(mention):
+            continue
+        words = _words_of(mention)
+        roles = words & speakers.ROLE_WORDS
+        surname = {w.lower() for w in mention.split() if w[:1].isupper()} - speakers.ROLE_WORDS
+        surname -= {"the", "a", "an"}
+        if not roles and not surname:
+            continue
+        wanted: set[str] = set()
+        for role in roles:
+            wanted |= _ROLE_SYNONYMS.get(role, frozenset({role}))
+        for j in range(i + 1, min(len(out), i + 12)):
+            later = out[j]
+            if later.new_source is None or later.mention_span is None:
+                continue
+            text = sentences[j][slice(*later.mention_span)]
+            if not speakers.person_in(text):
+                continue
+            later_words = _words_of(text)
+            if (not wanted or wanted & later_words) and surname <= later_words | _words_of(
+                sentences[j]
+            ):
+                result[i] = Suggestion(
+                    got.source_id,
+                    got.attribution_type,
+                    got.is_claim,
+                    got.cue,
+                    cue_span=got.cue_span,
+                    mention_span=got.mention_span,
+                    content_span=got.content_span,
+                    new_source=later.new_source,
+                )
+                break
+    return result
 
 
 def continue_quotes(sentences: Sequence[str], out: list[Suggestion]) -> list[Suggestion]:
