@@ -357,7 +357,11 @@ def source_matcher() -> attribution.SourceMatcher:
     sources = Source.objects.filter(merged_into=None).prefetch_related("aliases")
     return attribution.SourceMatcher(
         attribution.SourceEntry(
-            id=s.pk, name=s.name, kind=s.kind, aliases=tuple(a.alias for a in s.aliases.all())
+            id=s.pk,
+            name=s.name,
+            kind=s.kind,
+            aliases=tuple(a.alias for a in s.aliases.all()),
+            side=s.side,
         )
         for s in sources
         if s.status == Source.Status.ACTIVE

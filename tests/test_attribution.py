@@ -25,7 +25,7 @@ def load_sources() -> list[SourceEntry]:
     """The demo taxonomy, numbered 1..N in file order like a fresh database."""
     data = json.loads((DEMO / "sources.json").read_text(encoding="utf-8"))
     return [
-        SourceEntry(i, d["name"], d["kind"], tuple(d.get("aliases", ())))
+        SourceEntry(i, d["name"], d["kind"], tuple(d.get("aliases", ())), d.get("side", ""))
         for i, d in enumerate(data, start=1)
     ]
 
@@ -206,11 +206,12 @@ def test_unnamed_kinds_and_anonymous_sources() -> None:
 def test_officials_with_a_nationality_name_whose_officials() -> None:
     ukrainian, polish = suggest(
         "A senior Ukrainian official said talks had stalled.",
-        "Polish officials said the object was a missile.",  # not in the taxonomy
+        "Polish officials said the object was a missile.",  # no "Polish officials" entry
     )
     assert ukrainian.source_id == ID["Ukrainian officials"]
     assert ukrainian.attribution_type == UNNAMED
-    assert (polish.source_id, polish.attribution_type) == (None, UNNAMED)
+    # ... so the entry that speaks for Poland's side answers for them
+    assert (polish.source_id, polish.attribution_type) == (ID["Polish government"], UNNAMED)
 
 
 def test_photo_credit_is_ignored() -> None:

@@ -943,6 +943,8 @@ class SourceMatcher:
         """The officials of a nationality ("polish") or side ("poland"): its unnamed-officials
         entry, else its government entry."""
         found = self._officials_by_nationality.get(nationality)
+        adjective = next((adj for adj, side in _SIDES.items() if side == nationality), "")
+        found = found or self._officials_by_nationality.get(adjective)
         if found is not None:
             return found
         side = _SIDES.get(nationality, nationality)
@@ -1088,7 +1090,7 @@ def _name_later(sentences: Sequence[str], out: list[Suggestion]) -> list[Suggest
     the next sentences with that role or surname."""
     result = list(out)
     for i, got in enumerate(out):
-        if got.new_source is None or got.mention_span is None:
+        if got.source_id is not None or got.mention_span is None or not got.is_claim:
             continue
         mention = sentences[i][slice(*got.mention_span)]
         if speakers.person_in(mention):
@@ -1194,7 +1196,11 @@ _UNVERIFIED_RE = re.compile(
     r"|(?:could|can|cannot|can't|could\s+not|was\s+unable\s+to|were\s+unable\s+to)"
     r"(?:\s+not)?\s+(?:be\s+)?independently\s+verif(?:y|ied)"
     r"|not\s+(?:been\s+)?independently\s+(?:verified|confirmed)"
-    r"|unable\s+to\s+(?:independently\s+)?verify",
+    r"|unable\s+to\s+(?:independently\s+)?verify"
+    # Russian and Ukrainian: "Независимо проверить эти данные не удалось", "не вдалося перевірити"
+    r"|(?:провер|перевір)\w*\s+(?:\w+\s+){0,3}не\s+(?:удалось|вдалося|можем|можемо|может|може)"
+    r"|не\s+(?:удалось|удаётся|удается|вдалося|вдається|может|може|можем|можемо)\s+"
+    r"(?:\w+\s+){0,2}(?:провер|перевір|подтверд|підтверд)\w*",
     re.IGNORECASE,
 )
 

@@ -227,8 +227,7 @@ def suggest(
 _POSSESSIVES = frozenset("его ее её их його її їх їхніми".split())
 # "Говорится в заявлении X", "йдеться в огляді": a document speaks for its author.
 _DOCUMENT_VERBS = frozenset(
-    "говориться говоритися йтися зазначатися отмечаться указываться вказуватися "
-    "сообщаться повідомлятися".split()
+    "говориться говоритися йтися зазначатися отмечаться указываться вказуватися".split()
 )
 _CITING = frozenset("ссылкой посиланням".split())  # "со ссылкой на X": X is cited, not the source
 _MAX_GAP = 6
