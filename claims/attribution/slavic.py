@@ -10,6 +10,7 @@ after a quote («...», — сказал он). Words are compared by lemma (cla
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,7 +35,9 @@ CUE_VERBS = frozenset(
     объявить объявлять пояснить пояснять предупредить предупреждать констатировать оценить
     оценивать обвинить обвинять информировать проинформировать указать указывать считать
     подтвердить подтверждать заверить заверять сообщаться напомнить напоминать отчитаться
-    доложить докладывать выразить опубликовать публиковать
+    доложить докладывать выразить опубликовать публиковать назвать называть объяснить
+    объяснять повторить повторять настаивать охарактеризовать отрицать возразить
+    предположить допустить признаться уверять
     заявити заявляти повідомити повідомляти сказати казати зазначити зазначати наголосити
     наголошувати написати писати додати додавати стверджувати уточнити уточнювати розповісти
     розповідати передати передавати визнати визнавати спростувати спростовувати оголосити
@@ -42,7 +45,8 @@ CUE_VERBS = frozenset(
     звинуватити звинувачувати інформувати поінформувати вказати вказувати вважати
     підтвердити підтверджувати запевнити запевняти нагадати нагадувати відзвітувати
     доповісти доповідати опублікувати публікувати скаржитися жаловаться назвати називати
-    закликати призвать""".split()
+    закликати призвать повторити повторювати наполягати охарактеризувати заперечувати
+    заперечити припустити""".split()
 )
 # Impersonal forms report without a speaker ("Сообщается, что", "Повідомляється"): no source.
 _IMPERSONAL = frozenset("сообщаться сообщается повідомлятися повідомляється".split())
@@ -75,7 +79,8 @@ ROLE_LEMMAS = frozenset(
     омбудсмен прокурор минобороны міноборони мэрия администрация адміністрація ведомство відомство министерство
     міністерство штаб служба агентство управление управління пресс-служба прес-служба
     командование командування бригада полк ова ода мва вца гур сбу фсб мвс мвд нгу
-    поліція полиция прокуратура""".split()
+    поліція полиция прокуратура дипломат дипломатка правительство уряд посольство
+    аналітик волонтер волонтёр координатор""".split()
 )
 _INSTITUTION_ANAPHORS = frozenset(
     "минобороны міноборони ведомство відомство министерство міністерство штаб служба агентство пресс-служба "
@@ -231,6 +236,13 @@ _DOCUMENT_VERBS = frozenset(
 )
 _CITING = frozenset("ссылкой посиланням".split())  # "со ссылкой на X": X is cited, not the source
 _MAX_GAP = 6
+_DATELINE_RE = re.compile(r"^[A-ZА-ЯІЇЄҐ][A-ZА-ЯІЇЄҐ'\- ]+,")
+# "the analyst" after "military analyst Kirill Lanskoy": one office, several names.
+_SYNONYMS = (
+    frozenset("аналитик эксперт аналітик експерт".split()),
+    frozenset("губернатор глава голова очільник начальник".split()),
+    frozenset("дипломат дипломатка представитель представник пресс-секретарь прес-секретар".split()),
+)
 _OUTLET_CONTEXT = frozenset(
     "коментарі комментарии комментарий коментар интервью інтерв'ю інтерв’ю ефірі эфире "
     "розмові разговоре ефір эфир".split()
@@ -256,8 +268,7 @@ def _cue(words, hits, text: str):
                 j += 1
             end = words[i + 1].end if pair in _PREPOSITION_CUES else w.end
             return (w.start, end), starts.get(j)
-        if w.lemma in _DOCUMENT_VERBS and (low.endswith(("ется", "ться", "еться", "ється")) or
-                                           w.lemma in ("йтися",)):
+        if w.lemma in _DOCUMENT_VERBS:
             near = [p for p in phrases if abs(p.first - i) <= 6 and p.kind != "pronoun"]
             if near or w.lemma in ("говориться", "говоритися", "йтися"):
                 closest = min(near, key=lambda p: abs(p.first - i), default=None)
@@ -274,7 +285,7 @@ def _cue(words, hits, text: str):
         if text[end : end + 2].startswith(":"):
             return (end, end + 1), phrases[0]
     # "... загинула людина — ОВА" (the speaker after a closing dash)
-    if phrases and phrases[-1].last == len(words) - 1:
+    if phrases and phrases[-1].last == len(words) - 1 and not _DATELINE_RE.match(text):
         start = words[phrases[-1].first].start
         dash = text[:start].rstrip()
         if dash.endswith(("\u2014", "\u2013")) and len(words) - phrases[-1].first <= 5:
@@ -301,13 +312,18 @@ def _speaker_of(words, phrases: list[_Phrase], v: int, text: str) -> _Phrase | N
             return p
         if "," not in text[words[p.last].end : words[v].start]:
             break
-    for p in after:
+    for k, p in enumerate(after):
         gap = words[v + 1 : p.first]
         if words[p.first].case == "datv" and p.kind not in ("entry", "person"):
             continue
         if len(gap) <= 4 and _clean_gap(words, v, p.first, text) and all(
             g.text.lower() in _GAP_WORDS or g.pos in ("ADJF", "ADVB") for g in gap
         ):
+            nxt = after[k + 1] if k + 1 < len(after) else None
+            if p.kind == "role" and nxt is not None and nxt.kind == "person" and (
+                nxt.first - p.last <= 6 and _clean_gap(words, p.last, nxt.first, text)
+            ):
+                return _Phrase(p.first, nxt.last, None, "person")  # "директор ... Елена Корсун"
             return p
         break
     return None
@@ -391,8 +407,10 @@ def _phrases(words, hits) -> list[_Phrase]:
                 kind = "entry"
             elif any(c.name for c in chunk):
                 kind = "person"
-            elif len(chunk) == 1 and w.lemma in _INSTITUTION_ANAPHORS:
-                kind = "anaphor"
+            elif chunk[-1].lemma in _INSTITUTION_ANAPHORS and not any(
+                c.text[:1].isupper() for c in chunk[1:]
+            ) and all(c.pos == "ADJF" for c in chunk[:-1]):
+                kind = "anaphor"  # "ведомство", "британское ведомство"
             elif all(c.lemma in ROLE_LEMMAS or not c.text[:1].isupper() for c in chunk):
                 kind = "role"
             else:
@@ -452,11 +470,17 @@ def _resolve(matcher, words, p: _Phrase, memory, paragraph, previous, text) -> S
         return _officials(matcher, chunk, recent, memory)
     if p.kind == "role":
         wanted = {c.lemma for c in chunk if c.lemma in ROLE_LEMMAS}
-        if wanted & _HEAD_OF_REGION:
-            wanted |= _HEAD_OF_REGION
+        for group in _SYNONYMS:
+            if wanted & group:
+                wanted |= group
         for mm in recent:
             if wanted & mm.roles:
                 return mm.speaker
+        if len(chunk) == 1 and chunk[0].lemma not in _INSTITUTION_ANAPHORS:
+            # "сказала дипломат", "по словам эксперта": the person who spoke last
+            person = next((mm.speaker for mm in recent if mm.person), None)
+            if person is not None:
+                return person
     # "Коваль" after "Олег Коваль": a surname alone is the person named in full before
     names = {c.lemma for c in chunk if c.name}
     if len(names) == 1:
@@ -488,9 +512,17 @@ def _officials(matcher, chunk, recent, memory) -> SourceEntry | None:
 
 
 def _new_source(chunk, text: str) -> NewSource:
-    names = [w for w in chunk if w.name]
+    first = next((i for i, w in enumerate(chunk) if w.name), None)
+    names = []
+    if first is not None:
+        for w in chunk[first:]:
+            if not w.text[:1].isupper() or w.text.isupper():
+                break
+            names.append(w)
     if names:
-        name = " ".join(w.text if w.case == "nomn" else w.lemma.capitalize() for w in names)
+        name = " ".join(
+            w.text if w.case == "nomn" or not w.name else w.lemma.capitalize() for w in names
+        )
     else:
         head = chunk[0]
         rest = text[chunk[1].start : chunk[-1].end] if len(chunk) > 1 else ""
