@@ -9,11 +9,11 @@ accuracy on articles, better on short items, no model to load.
 
 from __future__ import annotations
 
+import re
+
 EN, RU, UK = "en", "ru", "uk"
 LANGUAGES = (EN, RU, UK)
 
-_UK_ONLY = frozenset("іїєґІЇЄҐ")
-_RU_ONLY = frozenset("ыэъёЫЭЪЁ")
 _SAMPLE = 4000  # characters looked at: enough for an article, cheap for a long one
 
 
@@ -21,19 +21,15 @@ def is_cyrillic(ch: str) -> bool:
     return "\u0400" <= ch <= "\u04ff"
 
 
+_CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
+_LATIN_RE = re.compile("[A-Za-z]")
+_UK_RE = re.compile("[іїєґІЇЄҐ]")
+_RU_RE = re.compile("[ыэъёЫЭЪЁ]")
+
+
 def detect(text: str) -> str:
     """EN, RU or UK for text; EN when there are no letters at all."""
     sample = text[:_SAMPLE]
-    cyrillic = latin = uk = ru = 0
-    for ch in sample:
-        if is_cyrillic(ch):
-            cyrillic += 1
-            if ch in _UK_ONLY:
-                uk += 1
-            elif ch in _RU_ONLY:
-                ru += 1
-        elif ch.isascii() and ch.isalpha():
-            latin += 1
-    if cyrillic <= latin:
+    if len(_CYRILLIC_RE.findall(sample)) <= len(_LATIN_RE.findall(sample)):
         return EN
-    return UK if uk > ru else RU
+    return UK if len(_UK_RE.findall(sample)) > len(_RU_RE.findall(sample)) else RU

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -342,9 +343,11 @@ def _subject(s: _Sentence, pos: int, evidence: bool = False) -> _Candidate | Non
     ("Energoatom, Ukraine's state nuclear company, said"; "Peskov, speaking to reporters in
     Moscow, said"); a time phrase may stand between ("X on Tuesday told"); a party cited
     ("RIA Novosti, citing the Defence Ministry, reported") is not the subject."""
-    gap = _SUBJECT_GAP_TAIL_RE.search(s.outside, 0, pos)
-    gap_start = gap.start() if gap else pos
-    closing = s.outside.rfind(",", gap_start, pos)
+    gap_start = -1
+    if "," in s.outside[max(0, pos - 80) : pos]:
+        gap = _SUBJECT_GAP_TAIL_RE.search(s.outside, max(0, pos - 80), pos)
+        gap_start = gap.start() if gap else pos
+    closing = s.outside.rfind(",", gap_start, pos) if gap_start >= 0 else -1
     if closing >= 0:
         opening = s.outside.rfind(",", 0, closing)
         inner = s.outside[opening + 1 : closing]
@@ -360,7 +363,7 @@ def _subject(s: _Sentence, pos: int, evidence: bool = False) -> _Candidate | Non
                 return head
     # the nearest candidate with a fitting gap, skipping cited parties
     for cand in reversed(s.candidates[: bisect.bisect_right(s.candidate_ends, pos)][-4:]):
-        if _CITED_RE.search(s.outside, 0, cand.start):
+        if _CITED_RE.search(s.outside, max(0, cand.start - 40), cand.start):
             continue
         if evidence and cand.entry is None:
             break
@@ -369,6 +372,9 @@ def _subject(s: _Sentence, pos: int, evidence: bool = False) -> _Candidate | Non
         break
     if evidence:
         return None
+    if gap_start < 0:
+        gap = _SUBJECT_GAP_TAIL_RE.search(s.outside, max(0, pos - 80), pos)
+        gap_start = gap.start() if gap else pos
     return _subject_at(s, gap_start, evidence)
 
 
@@ -378,13 +384,19 @@ def _subject_at(s: _Sentence, end: int, evidence: bool) -> _Candidate | None:
     i = bisect.bisect_right(s.candidate_ends, stripped)
     if i and s.candidates[i - 1].end == stripped:
         cand = s.candidates[i - 1]
-        if not _CITED_RE.search(s.outside, 0, cand.start) and (cand.entry or not evidence):
+        if not _CITED_RE.search(s.outside, max(0, cand.start - 40), cand.start) and (
+            cand.entry or not evidence
+        ):
             if cand.entry is not None or _is_subject(s, cand):
                 return cand
     if evidence:
         return None
     phrase = s.phrase(speakers.phrase_before(s.outside, stripped))
-    if phrase is None or not _is_subject(s, phrase) or _CITED_RE.search(s.outside, 0, phrase.start):
+    if (
+        phrase is None
+        or not _is_subject(s, phrase)
+        or _CITED_RE.search(s.outside, max(0, phrase.start - 40), phrase.start)
+    ):
         return None
     return _with_entry(s, phrase)
 
@@ -611,6 +623,7 @@ class _Mention:
 _PERSON_KINDS = frozenset({"individual", "head_of_state"})
 
 
+@functools.lru_cache(maxsize=4096)
 def _words_of(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"\w+", text.lower()))
 
