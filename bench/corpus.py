@@ -48,27 +48,38 @@ SOURCES = (
         "Ministry of Defence of Russia",
         "military",
         "Russia",
-        ("Russia's Defence Ministry", "Russian Defence Ministry", "Russian MoD"),
+        (
+            "Russia's Defence Ministry",
+            "Russian Defence Ministry",
+            "Russian MoD",
+            "Минобороны России",
+            "Міноборони Росії",
+        ),
     ),
     (
         "Ministry of Defence of Ukraine",
         "military",
         "Ukraine",
-        ("Ukraine's Defence Ministry", "Ukrainian Defence Ministry"),
+        ("Ukraine's Defence Ministry", "Ukrainian Defence Ministry", "Міноборони України"),
     ),
-    ("General Staff of the Armed Forces of Ukraine", "military", "Ukraine", ("General Staff",)),
-    ("Ukrainian Air Force", "military", "Ukraine", ("Ukraine's Air Force",)),
+    (
+        "General Staff of the Armed Forces of Ukraine",
+        "military",
+        "Ukraine",
+        ("General Staff", "Генштаб ЗСУ", "Генштаб ВСУ"),
+    ),
+    ("Ukrainian Air Force", "military", "Ukraine", ("Ukraine's Air Force", "Повітряні сили ЗСУ")),
     (
         "State Emergency Service of Ukraine",
         "emergency",
         "Ukraine",
-        ("State Emergency Service", "Ukraine's emergency service"),
+        ("State Emergency Service", "Ukraine's emergency service", "ДСНС"),
     ),
     (
         "Emergency Situations Ministry of Russia",
         "emergency",
         "Russia",
-        ("Russia's Emergency Situations Ministry",),
+        ("Russia's Emergency Situations Ministry", "МЧС России"),
     ),
     ("Office of the President of Ukraine", "head_of_state", "Ukraine", ("Zelensky's office",)),
     ("Kremlin", "head_of_state", "Russia", ("the Kremlin",)),
@@ -76,7 +87,7 @@ SOURCES = (
     ("Unnamed Russian officials", "unnamed_officials", "Russia", ("Russian officials",)),
     ("Institute for the Study of War", "international", "United States", ("ISW",)),
     ("IAEA", "international", "", ("the UN nuclear watchdog",)),
-    ("RIA Novosti", "media", "Russia", ("state news agency RIA",)),
+    ("RIA Novosti", "media", "Russia", ("state news agency RIA", "РИА Новости")),
     ("Telegram channel Rybar", "social_media", "Russia", ("Rybar",)),
 )
 # A sentence template: {src} a source phrase, {city}, {n} a number, {day} a weekday.
@@ -102,6 +113,47 @@ CONTEXT = (
     "The strike came a day after talks in Istanbul ended without agreement.",
     "Schools in {city} moved lessons online for the rest of the week.",
 )
+# Russian and Ukrainian articles (one in five), for an import with mixed languages.
+CITIES_LOC = {
+    "ru": ("Белгороде", "Курске", "Брянске", "Харькове", "Одессе", "Запорожье"),
+    "uk": ("Харкові", "Одесі", "Запоріжжі", "Дніпрі", "Сумах", "Києві"),
+}
+SOURCES_BY_LANGUAGE = {
+    "ru": ("Минобороны России", "МЧС России", "Генштаб ВСУ", "РИА Новости"),
+    "uk": ("Міноборони України", "Генштаб ЗСУ", "Повітряні сили ЗСУ", "ДСНС", "Міноборони Росії"),
+}
+CLAIMS_BY_LANGUAGE = {
+    "ru": (
+        "{src} сообщает, что в {city} сбиты {n} беспилотников.",
+        "«Мы ответим на каждый удар», — сообщает {src}.",
+        "Об этом сообщает {src}.",
+        "По данным Минобороны России, в {city} повреждены {n} домов.",
+        "Как сообщили в МЧС России, в {city} пострадали {n} человек.",
+        "В Минобороны России заявили, что ночью в {city} перехвачены {n} ракет.",
+    ),
+    "uk": (
+        "{src} повідомляє, що в {city} збито {n} дронів.",
+        "«Ми відповімо на кожен удар», — повідомляє {src}.",
+        "Про це повідомляє {src}.",
+        "За даними ДСНС, у {city} пошкоджено {n} будинків.",
+        "Як повідомили в Генштабі ЗСУ, за добу відбулося {n} боєзіткнень.",
+        "У Повітряних силах ЗСУ заявили, що в {city} знищено {n} ракет.",
+    ),
+}
+CONTEXT_BY_LANGUAGE = {
+    "ru": (
+        "Воздушная тревога в {city} длилась {n} часов.",
+        "Независимо проверить эти данные не удалось.",
+        "Школы в {city} перешли на дистанционное обучение.",
+        "Сообщается, что в {city} были слышны взрывы.",
+    ),
+    "uk": (
+        "Повітряна тривога в {city} тривала {n} годин.",
+        "Незалежно перевірити ці дані не вдалося.",
+        "Школи в {city} перейшли на дистанційне навчання.",
+        "Повідомляється, що в {city} було чути вибухи.",
+    ),
+}
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 STATUS_CODES = ("verified", "unverified", "disputed", "false")
 ATTRIBUTIONS = ("direct_quote", "paraphrase", "unnamed", "none")
@@ -109,11 +161,20 @@ EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 FIRST_DAY = dt.date(2022, 2, 24)
 
 
-def _sentence(rng: random.Random) -> str:
+def _sentence(rng: random.Random, lang: str = "en") -> str:
+    if lang != "en":
+        claims, context = CLAIMS_BY_LANGUAGE[lang], CONTEXT_BY_LANGUAGE[lang]
+        template = rng.choice(claims) if rng.random() < 0.55 else rng.choice(context)
+        return template.format(
+            src=rng.choice(SOURCES_BY_LANGUAGE[lang]),
+            city=rng.choice(CITIES_LOC[lang]),
+            n=rng.randint(2, 140),
+        )
     if rng.random() < 0.55:
         template = rng.choice(CLAIMS)
         source = rng.choice(SOURCES)
-        phrase = rng.choice(source[3]) if source[3] else source[0]
+        latin = [alias for alias in source[3] if alias.isascii()]
+        phrase = rng.choice(latin) if latin else source[0]
     else:
         template, phrase = rng.choice(CONTEXT), ""
     text = template.format(
@@ -127,9 +188,12 @@ def article_sentences(number: int, n_sentences: int, *, seed: int = SEED) -> lis
     credit. The first sentence names the article number, so every body is unique."""
     rng = random.Random(seed * 1_000_003 + number)
     city = rng.choice(CITIES)
-    first = (
-        f"Report {number} from {city}: fighting continued on day {number % 900 + 1} of the war."
-    )
+    lang = {7: "ru", 8: "uk"}.get(number % 10, "en")
+    first = {
+        "en": f"Report {number} from {city}: fighting continued on day {number % 900 + 1}.",
+        "ru": f"Сводка {number}: бои продолжились на {number % 900 + 1}-й день.",
+        "uk": f"Зведення {number}: бої тривали {number % 900 + 1}-й день.",
+    }[lang]
     paragraphs, current, left = [], [first], n_sentences - 1
     while left > 0:
         if len(current) >= rng.randint(2, 4):
@@ -138,7 +202,7 @@ def article_sentences(number: int, n_sentences: int, *, seed: int = SEED) -> lis
         if current and rng.random() < 0.08:
             current.append(rng.choice(CREDITS))
         else:
-            current.append(_sentence(rng))
+            current.append(_sentence(rng, lang))
         left -= 1
     paragraphs.append(current)
     return paragraphs

@@ -145,6 +145,26 @@ _BARE_VERB_RE = re.compile(
     r"\b(?:said|says|told|added|stated|announced|claimed|confirmed|denied|insisted)\b",
     re.IGNORECASE,
 )
+_SPEECH_WORDS = frozenset(_SPEECH_VERBS.split("|"))
+_NOT_SPEECH_AFTER_RE = re.compile(r"\s+(?:goodbye|farewell|hello|grace|thanks|a\s+prayer)\b", re.I)
+_EVIDENCE_WORDS = frozenset({"showed", "shows", "show", "showing", "suggested"})
+_LETTERS_RE = re.compile(r"[A-Za-z]+")
+
+
+def _verbs(outside: str) -> list[tuple[int, int, bool]]:
+    """(start, end, is_evidence) of every reporting or evidence verb, in order: one pass over
+    the words with set lookups (an alternation of a hundred verbs is slow to scan)."""
+    found = []
+    for m in _LETTERS_RE.finditer(outside):
+        word = m[0].lower()
+        if word in _SPEECH_WORDS:
+            if not _NOT_SPEECH_AFTER_RE.match(outside, m.end()):
+                found.append((m.start(), m.end(), False))
+        elif word in _EVIDENCE_WORDS:
+            found.append((m.start(), m.end(), True))
+    return found
+
+
 # Evidence verbs attribute a sentence only to a named source: "Images on social media showed".
 _EVIDENCE_VERB_RE = re.compile(
     r"\b(?:showed|shows|show|showing|appeared to show|appear to show|suggested)\b",
@@ -316,17 +336,14 @@ def _longer_name(s: _Sentence, cand: _Candidate, phrase: _Candidate) -> bool:
 def _speaker_before_verb(s: _Sentence) -> _Cue | None:
     """ "X said", "X had reported", "Y, X's envoy, said": the subject right before the verb is the
     speaker; a party named earlier ("Accusing Kyiv of ..., the ministry said") is not."""
-    verbs = [(m, False) for m in _SPEECH_VERB_RE.finditer(s.outside)]
-    verbs += [(m, True) for m in _EVIDENCE_VERB_RE.finditer(s.outside)]
-    verbs.sort(key=lambda pair: pair[0].start())
-    for verb, evidence in verbs:
-        subject = _subject(s, verb.start(), evidence)
+    for start, end, evidence in _verbs(s.outside):
+        subject = _subject(s, start, evidence)
         if subject is None:
             continue
         if subject.ref == "pronoun" and _DUMMY_IT_RE.match(s.outside, subject.start):
             continue  # "It was reported that ...": nobody is "it"
-        negated = _NEGATION_RE.search(s.outside[subject.end : verb.start()]) is not None
-        return _Cue(subject, subject.start, verb.end(), negated, verb.span())
+        negated = _NEGATION_RE.search(s.outside[subject.end : start]) is not None
+        return _Cue(subject, subject.start, end, negated, (start, end))
     return None
 
 
@@ -735,7 +752,7 @@ class SourceMatcher:
             for phrase in (e.name, *e.aliases)
             if any(is_cyrillic(ch) for ch in phrase)
         ]
-        self._lemma_index: dict[str, tuple[dict[tuple[str, ...], SourceEntry], int]] = {}
+        self._lemma_index: dict[str, dict[str, list[tuple[tuple[str, ...], SourceEntry]]]] = {}
         # "Russian officials" answers for a bare "officials" when the story is about Russian
         # sources: nationality word (first word of the name or an "X authorities" alias) -> entry.
         self._officials_by_nationality: dict[str, SourceEntry] = {}
@@ -752,10 +769,18 @@ class SourceMatcher:
 
     # -- public ---------------------------------------------------------------------------
 
-    def find(self, sentence: str, lang: str = EN) -> list[tuple[int, int, SourceEntry]]:
+    def find(
+        self,
+        sentence: str,
+        lang: str = EN,
+        *,
+        norm: str | None = None,
+        words: Sequence[lemmas.Word] | None = None,
+    ) -> list[tuple[int, int, SourceEntry]]:
         """Every taxonomy mention in sentence as (start, end, entry), longest match first at a
-        position, left to right, non-overlapping. Cyrillic names match in any inflection."""
-        norm = _normalize(sentence)
+        position, left to right, non-overlapping. Cyrillic names match in any inflection.
+        norm (the normalised sentence) and words (its lemmas) are reused when given."""
+        norm = _normalize(sentence) if norm is None else norm
         found = []
         if self._regex is not None:
             found = [
@@ -764,7 +789,9 @@ class SourceMatcher:
             ]
         if self._cyrillic and lang != EN:
             taken = [(a, b) for a, b, _ in found]
-            for hit in self.find_lemmas(lemmas.words(sentence, lang), lang):
+            if words is None:
+                words = lemmas.words(sentence, lang)
+            for hit in self.find_lemmas(words, lang):
                 if not any(hit[0] < b and a < hit[1] for a, b in taken):
                     found.append(hit)
             found.sort(key=lambda hit: hit[0])
@@ -773,13 +800,13 @@ class SourceMatcher:
     def find_lemmas(
         self, words: Sequence[lemmas.Word], lang: str
     ) -> list[tuple[int, int, SourceEntry]]:
-        index, longest = self._lemmas(lang)
+        by_first = self._lemmas(lang)
         found = []
         i = 0
         while i < len(words):
-            for n in range(min(longest, len(words) - i), 0, -1):
-                entry = index.get(tuple(w.lemma for w in words[i : i + n]))
-                if entry is not None:
+            for key, entry in by_first.get(words[i].lemma, ()):  # longest first
+                n = len(key)
+                if tuple(w.lemma for w in words[i : i + n]) == key:
                     found.append((words[i].start, words[i + n - 1].end, entry))
                     i += n
                     break
@@ -787,14 +814,18 @@ class SourceMatcher:
                 i += 1
         return found
 
-    def _lemmas(self, lang: str) -> tuple[dict[tuple[str, ...], SourceEntry], int]:
-        """Cyrillic names and aliases by their lemmas, built on first use per language."""
+    def _lemmas(self, lang: str) -> dict[str, list[tuple[tuple[str, ...], SourceEntry]]]:
+        """Cyrillic names and aliases by their lemmas, indexed by the first lemma, longest
+        first; built on first use per language."""
         if lang not in self._lemma_index:
             index: dict[tuple[str, ...], SourceEntry] = {}
             for phrase, entry in self._cyrillic:
                 index.setdefault(lemmas.lemma_key(phrase, lang), entry)
             index.pop((), None)
-            self._lemma_index[lang] = (index, max(map(len, index), default=0))
+            by_first: dict[str, list[tuple[tuple[str, ...], SourceEntry]]] = {}
+            for key, entry in sorted(index.items(), key=lambda item: -len(item[0])):
+                by_first.setdefault(key[0], []).append((key, entry))
+            self._lemma_index[lang] = by_first
         return self._lemma_index[lang]
 
     def suggest(
@@ -827,8 +858,9 @@ class SourceMatcher:
 
     def _prepare(self, text: str) -> _Sentence:
         quotes = _quote_spans(text)
-        outside = _mask(_normalize(text), quotes)
-        found = self.find(text)
+        norm = _normalize(text)
+        outside = _mask(norm, quotes)
+        found = self.find(text, norm=norm)
         mentions = tuple(entry for _, _, entry in found)
         taken = [(start, end) for start, end, _ in found]
         candidates = [
@@ -844,7 +876,7 @@ class SourceMatcher:
         candidates.sort(key=lambda c: c.start)
         return _Sentence(
             text=text,
-            norm=_normalize(text),
+            norm=norm,
             outside=outside,
             quotes=tuple(quotes),
             candidates=tuple(candidates),

@@ -169,12 +169,9 @@ def suggest(
             previous = None
             continue
         quotes = m._quote_spans(text)
-        words = [
-            w
-            for w in lemmas.words(text, lang)
-            if not any(a <= w.start < b for a, b in quotes)
-        ]
-        hits = matcher.find(text, lang)
+        every = lemmas.words(text, lang)
+        words = [w for w in every if not any(a <= w.start < b for a, b in quotes)]
+        hits = matcher.find(text, lang, words=every)
         found = _cue(words, hits, text)
         if found is None:
             _remember_people(words, hits, memory, paragraph, text)
