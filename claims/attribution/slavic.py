@@ -80,11 +80,16 @@ ROLE_LEMMAS = frozenset(
     міністерство штаб служба агентство управление управління пресс-служба прес-служба
     командование командування бригада полк ова ода мва вца гур сбу фсб мвс мвд нгу
     поліція полиция прокуратура дипломат дипломатка правительство уряд посольство
-    аналітик волонтер волонтёр координатор""".split()
+    аналітик волонтер волонтёр координатор автор""".split()
 )
 _INSTITUTION_ANAPHORS = frozenset(
-    "минобороны міноборони ведомство відомство министерство міністерство штаб служба агентство пресс-служба "
+    "администрация адміністрація минобороны міноборони ведомство відомство министерство міністерство штаб служба агентство пресс-служба "
     "прес-служба командование командування управление управління".split()
+)
+# Roles of one person: a bare one ("сказала дипломат") is the person who spoke last.
+_PERSON_ROLES = frozenset(
+    """дипломат дипломатка эксперт експерт аналитик аналітик представитель представник
+    пресс-секретарь прес-секретар спикер речник речниця""".split()
 )
 # "the regional head", "the governor": one office under several names.
 _HEAD_OF_REGION = frozenset("губернатор глава голова очільник начальник".split())
@@ -298,9 +303,19 @@ def _speaker_of(words, phrases: list[_Phrase], v: int, text: str) -> _Phrase | N
     dative ("журналістам") is not the speaker."""
     before = [p for p in phrases if p.last < v]
     after = [p for p in phrases if p.first > v]
-    for p in reversed(before):
+    for k, p in enumerate(reversed(before)):
         if _cited(words, p) or (words[p.last].case == "datv" and p.kind != "entry"):
             continue
+        earlier = before[len(before) - k - 2] if len(before) - k - 2 >= 0 else None
+        if (
+            earlier is not None
+            and p.first
+            and words[p.first - 1].text.lower() in ("в", "во", "у", "на")
+            and words[p.first - 1].start > words[earlier.last].end
+            and _clean_gap(words, earlier.last, p.first, text)
+            and _gap_ok(words, earlier.last, v, text)
+        ):
+            return earlier  # "Российское посольство в Варшаве сообщило": Warsaw is a place
         if p.first and words[p.first - 1].text.lower() in _OUTLET_CONTEXT:
             continue  # "у коментарі Укрінформу": where it was said, not who said it
         if v - p.last - 1 > _MAX_GAP + 10:
@@ -327,9 +342,11 @@ def _speaker_of(words, phrases: list[_Phrase], v: int, text: str) -> _Phrase | N
 
 
 def _cited(words, p: _Phrase) -> bool:
-    return p.first >= 2 and words[p.first - 1].text.lower() == "на" and (
-        words[p.first - 2].text.lower() in _CITING
-    )
+    """ "со ссылкой на (двух) X": within three words after "ссылкой на"."""
+    for j in range(max(1, p.first - 3), p.first):
+        if words[j].text.lower() == "на" and words[j - 1].text.lower() in _CITING:
+            return True
+    return False
 
 
 def _gap_ok(words, a: int, b: int, text: str) -> bool:
@@ -380,8 +397,12 @@ def _phrases(words, hits) -> list[_Phrase]:
             out.append(_Phrase(i, i, None, "pronoun"))
         elif low in _PRONOUNS_PLURAL:
             out.append(_Phrase(i, i, None, "plural"))
-        elif w.lemma in ROLE_LEMMAS or w.name or (w.pos == "ADJF" and role_next) or (
-            i in by_start
+        elif (
+            w.lemma in ROLE_LEMMAS
+            or w.name
+            or (w.pos == "ADJF" and role_next)
+            or i in by_start
+            or _proper_noun(words, i)
         ):
             last = i
             entry = None
@@ -432,11 +453,31 @@ def _role_ahead(words, i: int) -> bool:
     return False
 
 
+_NOT_PROPER = frozenset("як как об про по за у в во это це так тоже також также".split())
+
+
+def _proper_noun(words, i: int) -> bool:
+    """A capitalised noun inside the sentence ("в Росавиации", "Сомов написал"); at the start
+    only right before a reporting verb."""
+    w = words[i]
+    if not w.text[:1].isupper() or w.text.isupper() or w.pos not in ("NOUN", ""):
+        return False
+    if not all("\u0400" <= ch <= "\u04ff" or ch in "-'\u2019" for ch in w.text):
+        return False  # "Telegram-каналі" is a platform
+    if i == 0:
+        if w.lemma in _NOT_PROPER:
+            return False
+        return len(words) > 1 and words[1].lemma in CUE_VERBS
+    return True
+
+
 def _continues(words, j: int, last: int) -> bool:
     w = words[j]
     if words[j].start - words[last].end > 2:  # punctuation in between
         return False
     if w.name or w.lemma in ROLE_LEMMAS:
+        return True
+    if words[last].name and w.text[:1].isupper():  # "Ирина Сомова": the surname follows
         return True
     if w.text[:1].isupper() and w.pos in ("NOUN", "ADJF", ""):
         return True
@@ -473,13 +514,13 @@ def _resolve(matcher, words, p: _Phrase, memory, paragraph, previous, text) -> S
         for mm in recent:
             if wanted & mm.roles:
                 return mm.speaker
-        if len(chunk) == 1 and chunk[0].lemma not in _INSTITUTION_ANAPHORS:
+        if len(chunk) == 1 and chunk[0].lemma in _PERSON_ROLES:
             # "сказала дипломат", "по словам эксперта": the person who spoke last
             person = next((mm.speaker for mm in recent if mm.person), None)
             if person is not None:
                 return person
     # "Коваль" after "Олег Коваль": a surname alone is the person named in full before
-    names = {c.lemma for c in chunk if c.name}
+    names = {c.lemma for c in chunk if c.name or c.text[:1].isupper()}
     if len(names) == 1:
         for mm in recent:
             if names & mm.roles:
