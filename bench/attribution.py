@@ -105,7 +105,9 @@ def load(paths: Iterable[Path]) -> list[GoldArticle]:
             raw = json.loads(line)
             labels = tuple(_label(label) for label in raw.get("labels", ()))
             articles.append(
-                GoldArticle(raw["id"], raw["lang"], raw.get("format", ""), raw["body"], labels, split)
+                GoldArticle(
+                    raw["id"], raw["lang"], raw.get("format", ""), raw["body"], labels, split
+                )
             )
     return articles
 
@@ -412,9 +414,7 @@ def _detectors() -> dict[str, object]:
 
 def languages_report(articles: Sequence[GoldArticle]) -> str:
     """Accuracy on whole articles and on single sentences, and time per sentence."""
-    sentences = [
-        (a.lang, s.text) for a in articles for s in segment(a.body) if s.kind == SENTENCE
-    ]
+    sentences = [(a.lang, s.text) for a in articles for s in segment(a.body) if s.kind == SENTENCE]
     lines = [
         "| detector | articles right | sentences right | µs per sentence |",
         "| --- | --- | --- | --- |",
@@ -432,13 +432,13 @@ def languages_report(articles: Sequence[GoldArticle]) -> str:
     return "\n".join(lines)
 
 
-def _simplemma_analyse(word: str, lang: str) -> tuple[str, str, str, bool, bool]:
+def _simplemma_analyse(word: str, lang: str) -> tuple[str, str, str, bool, bool, str]:
     """simplemma in place of pymorphy3: lemma only, no part of speech, case or name tags."""
     import simplemma
 
     if not any("\u0400" <= ch <= "\u04ff" for ch in word):
-        return word.lower(), "", "", False, False
-    return simplemma.lemmatize(word, lang=lang).lower(), "", "", False, False
+        return word.lower(), "", "", False, False, ""
+    return simplemma.lemmatize(word, lang=lang).lower(), "", "", False, False, ""
 
 
 def lemmatisers_report(articles: Sequence[GoldArticle], entries: Sequence[SourceEntry]) -> str:
@@ -452,7 +452,7 @@ def lemmatisers_report(articles: Sequence[GoldArticle], entries: Sequence[Source
     options = {
         "pymorphy3 (ru/uk dictionaries)": real,
         "simplemma": _simplemma_analyse,
-        "none (lowercase only)": lambda word, lang: (word.lower(), "", "", False, False),
+        "none (lowercase only)": lambda word, lang: (word.lower(), "", "", False, False, ""),
     }
     lines = [
         "| lemmatiser | taxonomy names found | source right % (ru+uk) | ms per article |",
@@ -506,9 +506,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             arts = load([path])
             labels = [label for a in arts for label in a.labels]
             counts = Counter((label.attributed, label.pattern) for label in labels)
-            print(f"{path}: {len(arts)} articles, "
-                  f"{sum(label.attributed for label in labels)} attributed, "
-                  f"{sum(not label.attributed for label in labels)} lookalikes")
+            print(
+                f"{path}: {len(arts)} articles, "
+                f"{sum(label.attributed for label in labels)} attributed, "
+                f"{sum(not label.attributed for label in labels)} lookalikes"
+            )
             for (attributed, pattern), n in sorted(counts.items()):
                 print(f"  {'attr' if attributed else 'look'} {pattern}: {n}")
         print("\n".join(problems) or "no problems")

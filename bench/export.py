@@ -95,7 +95,7 @@ SOURCES = (  # name, kind, side
 )
 TEMPLATES = (
     "{src} said {n} drones were shot down over the {city} region overnight.",
-    "According to {src}, {n} people were injured in the strike on {city}’s port.",  # noqa: RUF001 (real-world text)
+    "According to {src}, {n} people were injured in the strike on {city}’s port.",
     "“We will respond to every attack,” a spokesperson for {src} told reporters on Tuesday.",
     "{src} claimed that {n} tanks had been destroyed near {city} in the past 24 hours.",
     "Air raid alerts lasted {n} hours in {city}, where residents reported loud explosions.",

@@ -10,9 +10,9 @@ from claims.attribution import (
     NONE,
     PARAPHRASE,
     UNNAMED,
+    NewSource,
     SourceEntry,
     SourceMatcher,
-    NewSource,
     Suggestion,
     paragraph_starts,
 )

@@ -100,7 +100,7 @@ def test_participle_far_from_its_subject() -> None:
 
 
 def test_straight_open_curly_close_quote_is_a_direct_quote() -> None:
-    text = "\"We will rebuild every house,\u201d Mayor Olha Savchenko said."
+    text = '"We will rebuild every house,\u201d Mayor Olha Savchenko said.'
     (got,) = suggest(text)
     assert new(got) == "Olha Savchenko"
     assert got.attribution_type == DIRECT_QUOTE

@@ -26,7 +26,10 @@ class Word:
     pos: str  # pymorphy's part of speech ("NOUN", "VERB", "GRND", ...) or "" for non-Cyrillic
     case: str  # "nomn", "gent", ... or ""
     name: bool  # a first name, surname or patronymic
-    gent: bool  # may be genitive ("енергетики"): it can extend a phrase ("Міністерство енергетики")
+    gent: (
+        bool  # may be genitive ("енергетики"): it can extend a phrase ("Міністерство енергетики")
+    )
+    name_lemma: str  # the nominative as a name ("Петрова" -> "петров"), "" if no name reading
 
 
 @cache
@@ -37,11 +40,11 @@ def _analyzer(lang: str):
 
 
 @lru_cache(maxsize=200_000)
-def analyse(word: str, lang: str) -> tuple[str, str, str, bool, bool]:
-    """(lemma, pos, case, is_name, may_be_genitive) of one word form; words without Cyrillic
-    are lowercased."""
+def analyse(word: str, lang: str) -> tuple[str, str, str, bool, bool, str]:
+    """(lemma, pos, case, is_name, may_be_genitive, name_lemma) of one word form; words
+    without Cyrillic are lowercased."""
     if not any("\u0400" <= ch <= "\u04ff" for ch in word):
-        return word.lower(), "", "", False, False
+        return word.lower(), "", "", False, False, ""
     parses = _analyzer(lang).parse(word)
     best = parses[0]
     tag = best.tag
@@ -54,14 +57,14 @@ def analyse(word: str, lang: str) -> tuple[str, str, str, bool, bool]:
     )
     gent = any(p.tag.case in ("gent", "gen2") for p in parses[:4])
     lemma = best.normal_form.replace("ё", "е")
-    return lemma, str(tag.POS or ""), str(tag.case or ""), name, gent
+    as_name = next((p.normal_form for p in parses if _NAME_TAGS & p.tag.grammemes), "")
+    return lemma, str(tag.POS or ""), str(tag.case or ""), name, gent, as_name
 
 
 def words(text: str, lang: str) -> list[Word]:
     out = []
     for m in WORD_RE.finditer(text):
-        lemma, pos, case, name, gent = analyse(m[0], lang)
-        out.append(Word(m.start(), m.end(), m[0], lemma, pos, case, name, gent))
+        out.append(Word(m.start(), m.end(), m[0], *analyse(m[0], lang)))
     return out
 
 

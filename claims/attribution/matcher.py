@@ -14,7 +14,6 @@ from claims.attribution.language import EN, is_cyrillic
 from claims.attribution.types import (
     DIRECT_QUOTE,
     NO_SUGGESTION,
-    NONE,
     PARAPHRASE,
     UNNAMED,
     UNNAMED_KIND,
@@ -301,10 +300,13 @@ def _according_to(s: _Sentence) -> _Cue | None:
     # itself begin with "the" ("the Defence Ministry").
     after = s.first_after(match.start("object"))
     phrase = s.phrase(speakers.phrase_after(s.outside, match.end()))
-    if after is not None and after.start <= match.end():
-        # "according to the Kyiv Independent": a taxonomy name inside a longer name is not it
-        if phrase is None or phrase.end <= after.end or not _longer_name(s, after, phrase):
-            return _Cue(after, match.start(), after.end, verb=verb)
+    # "according to the Kyiv Independent": a taxonomy name inside a longer name is not it
+    if (
+        after is not None
+        and after.start <= match.end()
+        and (phrase is None or phrase.end <= after.end or not _longer_name(s, after, phrase))
+    ):
+        return _Cue(after, match.start(), after.end, verb=verb)
     if phrase is not None:
         return _Cue(phrase, match.start(), phrase.end, verb=verb)
     # An unknown source ("according to estimates"): still a claim, shown up to the next comma.
@@ -401,11 +403,13 @@ def _subject_at(s: _Sentence, end: int, evidence: bool) -> _Candidate | None:
     i = bisect.bisect_right(s.candidate_ends, stripped)
     if i and s.candidates[i - 1].end == stripped:
         cand = s.candidates[i - 1]
-        if not _CITED_RE.search(s.outside, max(0, cand.start - 40), cand.start) and (
-            cand.entry or not evidence
+        cited = _CITED_RE.search(s.outside, max(0, cand.start - 40), cand.start)
+        if (
+            not cited
+            and (cand.entry or not evidence)
+            and (cand.entry is not None or _is_subject(s, cand))
         ):
-            if cand.entry is not None or _is_subject(s, cand):
-                return cand
+            return cand
     if evidence:
         return None
     phrase = s.phrase(speakers.phrase_before(s.outside, stripped))
@@ -439,7 +443,7 @@ def _with_entry(s: _Sentence, phrase: _Candidate) -> _Candidate:
 
 # The words between a speaker and its verb, anchored at the verb (searched up to it).
 _SUBJECT_GAP_TAIL_RE = re.compile(
-    rf"(?:{_SUBJECT_GAP_RE.pattern[_SUBJECT_GAP_RE.pattern.index('[\\s,]*'):]})\Z",
+    rf"(?:{_SUBJECT_GAP_RE.pattern[_SUBJECT_GAP_RE.pattern.index('[\\s,]*') :]})\Z",
     re.IGNORECASE,
 )
 
@@ -456,7 +460,7 @@ def _is_subject(s: _Sentence, phrase: _Candidate) -> bool:
     """A phrase is a verb's subject when it opens its clause: the sentence, or after a comma,
     a colon, a quote, "and"/"but"/"while"/"as"/"that"."""
     before = s.outside[: phrase.start].rstrip()
-    if not before or len(before.split()) <= 2 and not _SPEECH_VERB_RE.search(before):
+    if not before or (len(before.split()) <= 2 and not _SPEECH_VERB_RE.search(before)):
         return True  # at the start, or after a word or two ("Dock worker Andrii Sydorenko")
     if before[-1] in ",:;\u2014\u2013-([":
         return True
@@ -552,8 +556,9 @@ def _participle(s: _Sentence) -> _Cue | None:
         return None
     span = match.span(1)
     first = s.first_after(0)
-    lead = re.match(r"\s*(?:(?:on|in|at|late|early|earlier|later|meanwhile|also)\b[^,]{0,40},\s*)?",
-                    s.outside)
+    lead = re.match(
+        r"\s*(?:(?:on|in|at|late|early|earlier|later|meanwhile|also)\b[^,]{0,40},\s*)?", s.outside
+    )
     start = lead.end() if lead else 0
     if first is not None and first.start <= start + 4 and first.end < match.start():
         return _Cue(first, first.start, span[1], verb=span)
@@ -622,7 +627,6 @@ def _first_cue(s: _Sentence) -> _Cue | None:
         # by TASS that Peskov criticised ...": the cue whose reporting words come first wins.
         return min(main, key=lambda cue: (cue.verb or (cue.start, cue.end))[0])
     return next((cue for _, cue in found if cue.candidate is not None), found[0][1])
-
 
 
 # --- memory of recently mentioned sources ----------------------------------------------------
@@ -1004,9 +1008,7 @@ class SourceMatcher:
         Force"): the most recently mentioned such entry, else the only one."""
         if not words:
             return None
-        fits = [
-            e for e in self._named if words <= _words_of(self._haystack[e.id])
-        ]
+        fits = [e for e in self._named if words <= _words_of(self._haystack[e.id])]
         for mention in memory.recent():
             if mention.speaker_of in fits:
                 return mention.speaker_of
@@ -1119,8 +1121,8 @@ def _quote_balance(text: str) -> int:
     opened = closed = 0
     for start, end in _quote_spans(text):
         first, last = text[start], text[end - 1]
-        is_open = first in "\"\u201c\u00ab\u201e" and (start == 0 or not text[start - 1].isalnum())
-        is_closed = end - start > 1 and last in "\"\u201d\u00bb"
+        is_open = first in '"\u201c\u00ab\u201e' and (start == 0 or not text[start - 1].isalnum())
+        is_closed = end - start > 1 and last in '"\u201d\u00bb'
         if is_open and not is_closed:
             opened += 1
         elif is_closed and not is_open:

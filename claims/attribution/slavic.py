@@ -76,15 +76,17 @@ ROLE_LEMMAS = frozenset(
     аналитик аналітик эксперт експерт заместитель заступник сотрудник співробітник
     военнослужащий військовослужбовець житель мешканець свидетель свідок очевидец очевидець
     врач лікар журналист журналіст корреспондент кореспондент уполномоченный уповноважений
-    омбудсмен прокурор минобороны міноборони мэрия администрация адміністрація ведомство відомство министерство
-    міністерство штаб служба агентство управление управління пресс-служба прес-служба
+    омбудсмен прокурор минобороны міноборони мэрия администрация адміністрація ведомство
+    відомство министерство міністерство штаб служба агентство управление управління
+    пресс-служба прес-служба
     командование командування бригада полк ова ода мва вца гур сбу фсб мвс мвд нгу
     поліція полиция прокуратура дипломат дипломатка правительство уряд посольство
     аналітик волонтер волонтёр координатор автор""".split()
 )
 _INSTITUTION_ANAPHORS = frozenset(
-    "администрация адміністрація минобороны міноборони ведомство відомство министерство міністерство штаб служба агентство пресс-служба "
-    "прес-служба командование командування управление управління".split()
+    "администрация адміністрація минобороны міноборони ведомство відомство министерство "
+    "міністерство штаб служба агентство пресс-служба прес-служба командование командування "
+    "управление управління".split()
 )
 # Roles of one person: a bare one ("сказала дипломат") is the person who spoke last.
 _PERSON_ROLES = frozenset(
@@ -102,24 +104,47 @@ _GAP_WORDS = frozenset(
     напередодні ввечері вранці вночі вдень офіційно публічно об этом про це при этом
     в у понедельник вторник среду четверг пятницу субботу воскресенье понеділок вівторок
     середу четвер п'ятницю суботу неділю своем своём своєму телеграм-канале telegram-канале
-    телеграм-каналі telegram-каналі telegram телеграм соцсетях соцмережах 
+    телеграм-каналі telegram-каналі telegram телеграм соцсетях соцмережах
     брифинге брифінгу эфире ефірі""".split()
 )
 _RUSSIA = ("росси", "рф", "российск", "москв", "белгород", "курск", "брянск", "кремл", "росій")
-_UKRAINE = ("украин", "україн", "киев", "київ", "харьк", "харків", "одес", "днепр", "дніпр",
-            "запорож", "запоріж", "херсон", "сум", "львов", "львів", "зсу", "всу")
+_UKRAINE = (
+    "украин",
+    "україн",
+    "киев",
+    "київ",
+    "харьк",
+    "харків",
+    "одес",
+    "днепр",
+    "дніпр",
+    "запорож",
+    "запоріж",
+    "херсон",
+    "сум",
+    "львов",
+    "львів",
+    "зсу",
+    "всу",
+)
 _KINDS = (
-    ("military", "командующий командувач командир штаб бригада полк командование командування "
-     "военнослужащий військовослужбовець"),
+    (
+        "military",
+        "командующий командувач командир штаб бригада полк командование командування "
+        "военнослужащий військовослужбовець",
+    ),
     ("emergency", "спасатель рятувальник врач лікар"),
     ("media", "агентство журналист журналіст корреспондент кореспондент издание видання"),
     ("international", "аналитик аналітик эксперт експерт"),
     ("head_of_state", "президент"),
-    ("government", "губернатор глава мэр мер министр міністр пресс-секретарь прес-секретар "
-     "представитель представник спикер речник начальник голова очільник руководитель керівник "
-     "директор советник радник посол депутат уполномоченный уповноважений омбудсмен прокурор "
-     "мэрия администрация адміністрація ведомство відомство министерство міністерство служба "
-     "управление управління"),
+    (
+        "government",
+        "губернатор глава мэр мер министр міністр пресс-секретарь прес-секретар "
+        "представитель представник спикер речник начальник голова очільник руководитель керівник "
+        "директор советник радник посол депутат уполномоченный уповноважений омбудсмен прокурор "
+        "мэрия администрация адміністрація ведомство відомство министерство міністерство служба "
+        "управление управління",
+    ),
 )
 
 
@@ -189,15 +214,14 @@ def suggest(
             earlier = [
                 p
                 for p in _phrases(words, hits)
-                if p.last < phrase.first and p.kind in ("person", "entry")
+                if p.last < phrase.first
+                and p.kind in ("person", "entry")
                 and _is_person(p.entry, words[p.first : p.last + 1])
             ]
             if earlier:
                 phrase = earlier[-1]
         speaker = (
-            _resolve(matcher, words, phrase, memory, paragraph, previous, text)
-            if phrase
-            else None
+            _resolve(matcher, words, phrase, memory, paragraph, previous, text) if phrase else None
         )
         if speaker is not None:
             chunk = words[phrase.first : phrase.last + 1]
@@ -243,7 +267,9 @@ _DATELINE_RE = re.compile(r"^[A-ZА-ЯІЇЄҐ][A-ZА-ЯІЇЄҐ'\- ]+,")
 _SYNONYMS = (
     frozenset("аналитик эксперт аналітик експерт".split()),
     frozenset("губернатор глава голова очільник начальник".split()),
-    frozenset("дипломат дипломатка представитель представник пресс-секретарь прес-секретар".split()),
+    frozenset(
+        "дипломат дипломатка представитель представник пресс-секретарь прес-секретар".split()
+    ),
 )
 _OUTLET_CONTEXT = frozenset(
     "коментарі комментарии комментарий коментар интервью інтерв'ю інтерв’ю ефірі эфире "
@@ -258,10 +284,13 @@ def _cue(words, hits, text: str):
     for i, w in enumerate(words):
         low = w.text.lower()
         nxt = words[i + 1].text.lower() if i + 1 < len(words) else ""
-        if nxt in _POSSESSIVES and i + 2 < len(words):
-            # "за його словами", "по его словам": the pronoun's referent
-            if (low, words[i + 2].text.lower()) in _PREPOSITION_CUES:
-                return (w.start, words[i + 2].end), _Phrase(i + 1, i + 1, None, "pronoun")
+        # "за його словами", "по его словам": the pronoun's referent
+        if (
+            nxt in _POSSESSIVES
+            and i + 2 < len(words)
+            and ((low, words[i + 2].text.lower()) in _PREPOSITION_CUES)
+        ):
+            return (w.start, words[i + 2].end), _Phrase(i + 1, i + 1, None, "pronoun")
         pair = (low, nxt)
         if pair in _PREPOSITION_CUES or (low,) in _PREPOSITION_CUES:
             # "по словам X", "согласно данным X": X right after (skipping "данным", "з")
@@ -328,12 +357,17 @@ def _speaker_of(words, phrases: list[_Phrase], v: int, text: str) -> _Phrase | N
         gap = words[v + 1 : p.first]
         if words[p.first].case == "datv" and p.kind not in ("entry", "person"):
             continue
-        if len(gap) <= 4 and _clean_gap(words, v, p.first, text) and all(
-            g.text.lower() in _GAP_WORDS or g.pos in ("ADJF", "ADVB") for g in gap
+        if (
+            len(gap) <= 4
+            and _clean_gap(words, v, p.first, text)
+            and all(g.text.lower() in _GAP_WORDS or g.pos in ("ADJF", "ADVB") for g in gap)
         ):
             nxt = after[k + 1] if k + 1 < len(after) else None
-            if p.kind == "role" and nxt is not None and nxt.kind == "person" and (
-                nxt.first - p.last <= 6 and _clean_gap(words, p.last, nxt.first, text)
+            if (
+                p.kind == "role"
+                and nxt is not None
+                and nxt.kind == "person"
+                and (nxt.first - p.last <= 6 and _clean_gap(words, p.last, nxt.first, text))
             ):
                 return _Phrase(p.first, nxt.last, None, "person")  # "директор ... Елена Корсун"
             return p
@@ -362,7 +396,7 @@ def _gap_ok(words, a: int, b: int, text: str) -> bool:
     return (
         commas == 2
         and between.lstrip().startswith(",")
-        and not any(ch in between for ch in ";:.\u00ab\u00bb\"")
+        and not any(ch in between for ch in ';:.\u00ab\u00bb"')
         and len(gap) <= 14
     )
 
@@ -370,7 +404,7 @@ def _gap_ok(words, a: int, b: int, text: str) -> bool:
 def _clean_gap(words, a: int, b: int, text: str) -> bool:
     """No clause boundary between words a and b (a comma, a dash, a quote)."""
     between = text[words[a].end : words[b].start]
-    return not any(ch in between for ch in ",;:.\u2014\u2013\"\u00ab\u00bb")
+    return not any(ch in between for ch in ',;:.\u2014\u2013"\u00ab\u00bb')
 
 
 def _phrases(words, hits) -> list[_Phrase]:
@@ -425,9 +459,11 @@ def _phrases(words, hits) -> list[_Phrase]:
                 kind = "entry"
             elif any(c.name for c in chunk):
                 kind = "person"
-            elif chunk[-1].lemma in _INSTITUTION_ANAPHORS and not any(
-                c.text[:1].isupper() for c in chunk[1:]
-            ) and all(c.pos == "ADJF" for c in chunk[:-1]):
+            elif (
+                chunk[-1].lemma in _INSTITUTION_ANAPHORS
+                and not any(c.text[:1].isupper() for c in chunk[1:])
+                and all(c.pos == "ADJF" for c in chunk[:-1])
+            ):
                 kind = "anaphor"  # "ведомство", "британское ведомство"
             elif all(c.lemma in ROLE_LEMMAS or not c.text[:1].isupper() for c in chunk):
                 kind = "role"
@@ -483,8 +519,10 @@ def _continues(words, j: int, last: int) -> bool:
         return True
     if w.text.isupper() and len(w.text) > 1:  # "ОВА", "ЗСУ"
         return True
-    return w.pos in ("NOUN", "ADJF", "PRTF") and (w.gent or w.case == "ablt") and w.lemma not in (
-        "год", "рік", "день", "час", "время", "доба", "сутки"
+    return (
+        w.pos in ("NOUN", "ADJF", "PRTF")
+        and (w.gent or w.case == "ablt")
+        and w.lemma not in ("год", "рік", "день", "час", "время", "доба", "сутки")
     )
 
 
@@ -549,6 +587,17 @@ def _officials(matcher, chunk, recent, memory) -> SourceEntry | None:
     return None
 
 
+def _nominative(w) -> str:
+    """A name in the nominative: its name reading, else a genitive surname's ending dropped
+    ("Лыкова" -> "Лыков", "Коваля" -> "Коваль" comes from the dictionary)."""
+    if w.name_lemma:
+        return w.name_lemma.capitalize()
+    low = w.text.lower()
+    if low.endswith(("ова", "ева", "ёва", "ина", "ына", "іна")):
+        return w.text[:-1]
+    return w.text
+
+
 def _new_source(chunk, text: str) -> NewSource:
     first = next((i for i, w in enumerate(chunk) if w.name), None)
     names = []
@@ -558,9 +607,9 @@ def _new_source(chunk, text: str) -> NewSource:
                 break
             names.append(w)
     if names:
-        name = " ".join(
-            w.text if w.case == "nomn" or not w.name else w.lemma.capitalize() for w in names
-        )
+        # the first name's case decides: "Ивана Петрова" -> "Иван Петров", "Олег Лыков" stays
+        inflected = names[0].case not in ("nomn", "")
+        name = " ".join(_nominative(w) if inflected else w.text for w in names)
     else:
         head = chunk[0]
         rest = text[chunk[1].start : chunk[-1].end] if len(chunk) > 1 else ""

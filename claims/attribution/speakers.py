@@ -32,8 +32,9 @@ _MODIFIERS = frozenset(
     """regional local deputy senior press top military defence defense foreign interior city
     district state federal national presidential chief acting former acting nuclear energy
     health police emergency human rights think independent international western russian
-    ukrainian british american polish military-civil clinical grid state-owned civil occupation russian-installed
-    moscow-installed kremlin-appointed pro-russian pro-kremlin air naval border frontline
+    ukrainian british american polish military-civil clinical grid state-owned civil occupation
+    russian-installed moscow-installed kremlin-appointed pro-russian pro-kremlin air naval border
+    frontline
     front-line""".split()
 )
 _FUNCTION = frozenset(
@@ -47,27 +48,48 @@ _FUNCTION = frozenset(
 _TOKEN_RE = re.compile(r"[\w'\u2019.-]*\w|[^\w\s]")
 
 _KIND_WORDS = (
-    ("military", "army brigade regiment battalion unit command forces navy troops commander "
-     "general colonel lieutenant captain major sergeant soldier soldiers staff military"),
-    ("emergency", "rescue rescuers emergency fire firefighters ambulance hospital medics doctor "
-     "doctors medic"),
-    ("media", "agency newspaper broadcaster channel outlet correspondent reporter journalist "
-     "television tv radio news"),
+    (
+        "military",
+        "army brigade regiment battalion unit command forces navy troops commander "
+        "general colonel lieutenant captain major sergeant soldier soldiers staff military",
+    ),
+    (
+        "emergency",
+        "rescue rescuers emergency fire firefighters ambulance hospital medics doctor "
+        "doctors medic",
+    ),
+    (
+        "media",
+        "agency newspaper broadcaster channel outlet correspondent reporter journalist "
+        "television tv radio news",
+    ),
     ("social_media", "blogger telegram account"),
-    ("international", "institute watchdog mission foundation forum centre center committee "
-     "organisation organization ngo un nato red cross think tank analyst analysts researcher "
-     "university professor expert experts group monitor network"),
+    (
+        "international",
+        "institute watchdog mission foundation forum centre center committee "
+        "organisation organization ngo un nato red cross think tank analyst analysts researcher "
+        "university professor expert experts group monitor network",
+    ),
     ("head_of_state", "president prime chancellor premier kremlin"),
-    ("government", "governor mayor ministry minister administration council office official "
-     "officials authorities authority prosecutor prosecutors lawmaker deputy ombudsman "
-     "ombudsperson ambassador envoy spokesman spokeswoman spokesperson government police "
-     "service operator company utility"),
+    (
+        "government",
+        "governor mayor ministry minister administration council office official "
+        "officials authorities authority prosecutor prosecutors lawmaker deputy ombudsman "
+        "ombudsperson ambassador envoy spokesman spokeswoman spokesperson government police "
+        "service operator company utility",
+    ),
 )
 _SIDE_WORDS = (
-    ("Russia", "russian russia russia's moscow kremlin belgorod kursk bryansk russian-installed "
-     "moscow-installed kremlin-appointed pro-russian pro-kremlin crimea"),
-    ("Ukraine", "ukrainian ukraine ukraine's kyiv kharkiv odesa dnipro lviv zaporizhzhia kherson "
-     "sumy mykolaiv chernihiv poltava zhytomyr"),
+    (
+        "Russia",
+        "russian russia russia's moscow kremlin belgorod kursk bryansk russian-installed "
+        "moscow-installed kremlin-appointed pro-russian pro-kremlin crimea",
+    ),
+    (
+        "Ukraine",
+        "ukrainian ukraine ukraine's kyiv kharkiv odesa dnipro lviv zaporizhzhia kherson "
+        "sumy mykolaiv chernihiv poltava zhytomyr",
+    ),
     ("United States", "us u.s. american washington pentagon"),
     ("United Kingdom", "british uk britain london"),
     ("Poland", "polish poland warsaw"),
@@ -85,7 +107,7 @@ def _np_word(word: str) -> bool:
         or low in ROLE_WORDS
         or low in _MODIFIERS
         or low in ("of", "for", "the", "'s", "\u2019s")
-        or low.endswith(("'s", "\u2019s")) and _is_cap(word)
+        or (low.endswith(("'s", "\u2019s")) and _is_cap(word))
     )
 
 
@@ -137,8 +159,11 @@ def person_in(phrase: str) -> str | None:
     names: list[str] = []
     for word in reversed(words):
         bare = word.strip(",.")
-        if _is_cap(bare) and bare.lower() not in ROLE_WORDS and not bare.isupper() and not (
-            bare.endswith(("'s", "\u2019s"))
+        if (
+            _is_cap(bare)
+            and bare.lower() not in ROLE_WORDS
+            and not bare.isupper()
+            and not (bare.endswith(("'s", "\u2019s")))
         ):
             names.append(bare)
         else:
@@ -157,9 +182,9 @@ def _trailing_name(phrase: str) -> str | None:
     words = phrase.split()
     taken: list[str] = []
     for word in reversed(words):
-        if _is_cap(word) and not word.endswith(("'s", "\u2019s")):
-            taken.append(word)
-        elif word.lower() in ("of", "for", "the", "and", "on") and taken:
+        if (_is_cap(word) and not word.endswith(("'s", "\u2019s"))) or (
+            word.lower() in ("of", "for", "the", "and", "on") and taken
+        ):
             taken.append(word)
         else:
             break
@@ -181,8 +206,10 @@ def guess(phrase: str, context: str = "") -> NewSource:
     phrase without its article), kind and side from the phrase's words."""
     person = person_in(phrase)
     head = re.split(r"\s+(?:in|at|near)\s+", phrase.strip(), maxsplit=1)[0]
-    name = person or _trailing_name(head) or re.sub(
-        r"^(?:the|a|an)\s+", "", head, flags=re.IGNORECASE
+    name = (
+        person
+        or _trailing_name(head)
+        or re.sub(r"^(?:the|a|an)\s+", "", head, flags=re.IGNORECASE)
     )
     words = set(re.findall(r"[\w.'-]+", phrase.lower()))
     kind = "individual" if person else "unknown"
