@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from claims.attribution import lemmas
@@ -37,7 +38,7 @@ CUE_VERBS = frozenset(
     подтвердить подтверждать заверить заверять сообщаться напомнить напоминать отчитаться
     доложить докладывать выразить опубликовать публиковать назвать называть объяснить
     объяснять повторить повторять настаивать охарактеризовать отрицать возразить
-    предположить допустить признаться уверять
+    предположить допустить признаться уверять ответить отвечать обратить
     заявити заявляти повідомити повідомляти сказати казати зазначити зазначати наголосити
     наголошувати написати писати додати додавати стверджувати уточнити уточнювати розповісти
     розповідати передати передавати визнати визнавати спростувати спростовувати оголосити
@@ -46,7 +47,7 @@ CUE_VERBS = frozenset(
     підтвердити підтверджувати запевнити запевняти нагадати нагадувати відзвітувати
     доповісти доповідати опублікувати публікувати скаржитися жаловаться назвати називати
     закликати призвать повторити повторювати наполягати охарактеризувати заперечувати
-    заперечити припустити""".split()
+    заперечити припустити відповісти відповідати звернути""".split()
 )
 # Impersonal forms report without a speaker ("Сообщается, что", "Повідомляється"): no source.
 _IMPERSONAL = frozenset("сообщаться сообщается повідомлятися повідомляється".split())
@@ -81,10 +82,12 @@ ROLE_LEMMAS = frozenset(
     пресс-служба прес-служба
     командование командування бригада полк ова ода мва вца гур сбу фсб мвс мвд нгу
     поліція полиция прокуратура дипломат дипломатка правительство уряд посольство
-    аналітик волонтер волонтёр координатор автор""".split()
+    аналітик волонтер волонтёр координатор автор мид мзс институт інститут канал издание
+    видання""".split()
 )
 _INSTITUTION_ANAPHORS = frozenset(
-    "администрация адміністрація минобороны міноборони ведомство відомство министерство "
+    "институт інститут агентство издание видання канал администрация адміністрація "
+    "минобороны міноборони ведомство відомство министерство "
     "міністерство штаб служба агентство пресс-служба прес-служба командование командування "
     "управление управління".split()
 )
@@ -194,14 +197,17 @@ def suggest(
     for i, text in enumerate(sentences):
         if i and i in breaks:
             paragraph += 1
-        if m._CREDIT_RE.fullmatch(text.strip()):
-            out.append(NO_SUGGESTION)
+        if m._CREDIT_RE.fullmatch(text.strip()) or text.rstrip().endswith("?"):
+            out.append(NO_SUGGESTION)  # a credit, or a question ("Что говорят в Москве?")
             previous = None
             continue
         quotes = m._quote_spans(text)
         every = lemmas.words(text, lang)
-        words = [w for w in every if not any(a <= w.start < b for a, b in quotes)]
+        # A short quote is a name («Энергоатом», «Северный рубеж»): its words stay.
+        quotes_out = [q for q in quotes if not _is_quoted_name(text, q)]
+        words = [w for w in every if not any(a <= w.start < b for a, b in quotes_out)]
         hits = matcher.find(text, lang, words=every)
+        _TEXT.set(text)
         found = _cue(words, hits, text)
         if found is None:
             _remember_people(words, hits, memory, paragraph, text)
@@ -221,7 +227,9 @@ def suggest(
             if earlier:
                 phrase = earlier[-1]
         speaker = (
-            _resolve(matcher, words, phrase, memory, paragraph, previous, text) if phrase else None
+            _resolve(matcher, words, phrase, memory, paragraph, previous, text, lang)
+            if phrase
+            else None
         )
         if speaker is not None:
             chunk = words[phrase.first : phrase.last + 1]
@@ -255,12 +263,28 @@ def suggest(
 
 # --- finding the cue and its speaker ----------------------------------------------------------
 
+
+def _is_quoted_name(text: str, span: tuple[int, int]) -> bool:
+    """«Энергоатом», «Небо Сумщины»: up to four words, capitalised, no sentence inside."""
+    inner = text[span[0] + 1 : span[1] - 1]
+    return (
+        0 < len(inner.split()) <= 4
+        and inner[:1].isupper()
+        and not any(ch in inner for ch in ".!?,")
+        and text[span[0]] in '«"\u201c\u201e'
+    )
+
+
+# The sentence being read, for helpers that look at the characters between words.
+_TEXT: ContextVar[str] = ContextVar("_TEXT", default="")
 _POSSESSIVES = frozenset("его ее её их його її їх їхніми".split())
 # "Говорится в заявлении X", "йдеться в огляді": a document speaks for its author.
 _DOCUMENT_VERBS = frozenset(
     "говориться говоритися йтися зазначатися отмечаться указываться вказуватися".split()
 )
-_CITING = frozenset("ссылкой посиланням".split())  # "со ссылкой на X": X is cited, not the source
+_CITING = frozenset(
+    "ссылкой посиланням ссылаясь посилаючись".split()
+)  # "со ссылкой на X": X is cited, not the source
 _MAX_GAP = 6
 _DATELINE_RE = re.compile(r"^[A-ZА-ЯІЇЄҐ][A-ZА-ЯІЇЄҐ'\- ]+,")
 # "the analyst" after "military analyst Kirill Lanskoy": one office, several names.
@@ -300,9 +324,14 @@ def _cue(words, hits, text: str):
             end = words[i + 1].end if pair in _PREPOSITION_CUES else w.end
             return (w.start, end), starts.get(j)
         if w.lemma in _DOCUMENT_VERBS:
-            near = [p for p in phrases if abs(p.first - i) <= 6 and p.kind != "pronoun"]
+            near = [
+                p
+                for p in phrases
+                if abs(p.first - i) <= 6 and p.kind not in ("pronoun", "named", "person")
+            ]
             if near or w.lemma in ("говориться", "говоритися", "йтися"):
-                closest = min(near, key=lambda p: abs(p.first - i), default=None)
+                # "говорится в заявлении МИД" (after) before "В сводке ведомства говорится"
+                closest = min(near, key=lambda p: (p.first < i, abs(p.first - i)), default=None)
                 return (w.start, w.end), closest or _Phrase(i, i, None, "document")
             continue
         if w.lemma not in CUE_VERBS or w.pos not in ("VERB", "GRND", "PRTS"):
@@ -357,11 +386,7 @@ def _speaker_of(words, phrases: list[_Phrase], v: int, text: str) -> _Phrase | N
         gap = words[v + 1 : p.first]
         if words[p.first].case == "datv" and p.kind not in ("entry", "person"):
             continue
-        if (
-            len(gap) <= 4
-            and _clean_gap(words, v, p.first, text)
-            and all(g.text.lower() in _GAP_WORDS or g.pos in ("ADJF", "ADVB") for g in gap)
-        ):
+        if len(gap) <= 5 and _clean_gap(words, v, p.first, text) and _after_gap(gap):
             nxt = after[k + 1] if k + 1 < len(after) else None
             if (
                 p.kind == "role"
@@ -373,6 +398,24 @@ def _speaker_of(words, phrases: list[_Phrase], v: int, text: str) -> _Phrase | N
             return p
         break
     return None
+
+
+def _after_gap(gap) -> bool:
+    """Words between a verb and its speaker after it: time words, "и", and one prepositional
+    phrase ("— заявил в утреннем видеообращении Владимир Зеленский")."""
+    prepositional = False
+    for g in gap:
+        low = g.text.lower()
+        if low in _GAP_WORDS or low in ("и", "і", "й", "также", "також") or g.pos == "ADVB":
+            if low in ("в", "во", "у", "на"):
+                prepositional = True
+            continue
+        if prepositional and g.pos in ("ADJF", "NOUN", "PRTF") and g.case != "nomn":
+            continue
+        if g.pos == "ADJF":
+            continue
+        return False
+    return True
 
 
 def _cited(words, p: _Phrase) -> bool:
@@ -387,11 +430,9 @@ def _gap_ok(words, a: int, b: int, text: str) -> bool:
     """Between subject (word a) and verb (word b): a few words with no verb and no clause
     boundary, or a parenthesis between two commas."""
     gap = words[a + 1 : b]
-    if any(g.pos in ("VERB", "INFN") for g in gap):
-        return False
     between = text[words[a].end : words[b].start]
     if _clean_gap(words, a, b, text):
-        return len(gap) <= _MAX_GAP
+        return len(gap) <= _MAX_GAP and not any(g.pos in ("VERB", "INFN") for g in gap)
     commas = between.count(",")
     return (
         commas == 2
@@ -431,12 +472,16 @@ def _phrases(words, hits) -> list[_Phrase]:
             out.append(_Phrase(i, i, None, "pronoun"))
         elif low in _PRONOUNS_PLURAL:
             out.append(_Phrase(i, i, None, "plural"))
+        elif w.lemma in _OFFICIALS:
+            first = i - 1 if i and words[i - 1].pos == "ADJF" else i
+            out.append(_Phrase(first, i, None, "officials"))
         elif (
             w.lemma in ROLE_LEMMAS
             or w.name
             or (w.pos == "ADJF" and role_next)
             or i in by_start
             or _proper_noun(words, i)
+            or _TEXT.get()[w.start - 1 : w.start] == "\u00ab"
         ):
             last = i
             entry = None
@@ -462,9 +507,9 @@ def _phrases(words, hits) -> list[_Phrase]:
             elif (
                 chunk[-1].lemma in _INSTITUTION_ANAPHORS
                 and not any(c.text[:1].isupper() for c in chunk[1:])
-                and all(c.pos == "ADJF" for c in chunk[:-1])
+                and all(c.pos == "ADJF" or c.lemma in ROLE_LEMMAS for c in chunk[:-1])
             ):
-                kind = "anaphor"  # "ведомство", "британское ведомство"
+                kind = "anaphor"  # "ведомство", "британское ведомство", "аналитики ведомства"
             elif all(c.lemma in ROLE_LEMMAS or not c.text[:1].isupper() for c in chunk):
                 kind = "role"
             else:
@@ -472,9 +517,6 @@ def _phrases(words, hits) -> list[_Phrase]:
             out.append(_Phrase(i, last, entry, kind))
             i = last + 1
             continue
-        elif w.lemma in _OFFICIALS:
-            first = i - 1 if i and words[i - 1].pos == "ADJF" else i
-            out.append(_Phrase(first, i, None, "officials"))
         i += 1
     return out
 
@@ -509,8 +551,9 @@ def _proper_noun(words, i: int) -> bool:
 
 def _continues(words, j: int, last: int) -> bool:
     w = words[j]
-    if words[j].start - words[last].end > 2:  # punctuation in between
-        return False
+    between = _TEXT.get()[words[last].end : words[j].start]
+    if between.strip(' \u00ab\u00bb"\u201c\u201d') or len(between) > 3:
+        return False  # punctuation in between (a quote mark around a name is fine)
     if w.name or w.lemma in ROLE_LEMMAS:
         return True
     if words[last].name and w.text[:1].isupper():  # "Ирина Сомова": the surname follows
@@ -529,7 +572,19 @@ def _continues(words, j: int, last: int) -> bool:
 # --- resolving ---------------------------------------------------------------------------------
 
 
-def _resolve(matcher, words, p: _Phrase, memory, paragraph, previous, text) -> Speaker | None:
+def _home_entry(matcher, head: str, lang: str) -> SourceEntry | None:
+    """ "В Минобороны заявили" with no ministry named before: the home country's, as a
+    Russian or Ukrainian outlet writes it (Минобороны России, Міноборони України)."""
+    home = {"ru": "russia", "uk": "ukraine"}.get(lang, "")
+    for _key, entry in matcher._lemmas(lang).get(head, ()):
+        if entry.side.lower() == home:
+            return entry
+    return None
+
+
+def _resolve(
+    matcher, words, p: _Phrase, memory, paragraph, previous, text, lang: str = ""
+) -> Speaker | None:
     if p.entry is not None:
         return p.entry
     recent = [mm for mm in reversed(memory) if mm.paragraph >= paragraph - 3]
@@ -540,10 +595,15 @@ def _resolve(matcher, words, p: _Phrase, memory, paragraph, previous, text) -> S
     if p.kind == "plural":
         return previous or next((mm.speaker for mm in recent if not mm.person), None)
     if p.kind == "anaphor":
-        return next((mm.speaker for mm in recent if not mm.person), None)
+        found = next((mm.speaker for mm in recent if not mm.person), None)
+        return found or _home_entry(matcher, words[p.last].lemma, lang)
     chunk = words[p.first : p.last + 1]
     if p.kind == "officials":
         return _officials(matcher, chunk, recent, memory)
+    if p.kind == "role" and "президент" in {c.lemma for c in chunk}:
+        for mm in recent:  # "Президент подчеркнул": the head of state named before
+            if isinstance(mm.speaker, SourceEntry) and mm.speaker.kind == "head_of_state":
+                return mm.speaker
     if p.kind == "role":
         wanted = {c.lemma for c in chunk if c.lemma in ROLE_LEMMAS}
         for group in _SYNONYMS:
