@@ -38,7 +38,7 @@ CUE_VERBS = frozenset(
     подтвердить подтверждать заверить заверять сообщаться напомнить напоминать отчитаться
     доложить докладывать выразить опубликовать публиковать назвать называть объяснить
     объяснять повторить повторять настаивать охарактеризовать отрицать возразить
-    предположить допустить признаться уверять ответить отвечать обратить
+    предположить допустить признаться уверять ответить отвечать обратить отвергнуть отвергать
     заявити заявляти повідомити повідомляти сказати казати зазначити зазначати наголосити
     наголошувати написати писати додати додавати стверджувати уточнити уточнювати розповісти
     розповідати передати передавати визнати визнавати спростувати спростовувати оголосити
@@ -47,7 +47,8 @@ CUE_VERBS = frozenset(
     підтвердити підтверджувати запевнити запевняти нагадати нагадувати відзвітувати
     доповісти доповідати опублікувати публікувати скаржитися жаловаться назвати називати
     закликати призвать повторити повторювати наполягати охарактеризувати заперечувати
-    заперечити припустити відповісти відповідати звернути""".split()
+    заперечити припустити відповісти відповідати звернути підкреслити підкреслювати відкинути
+    відкидати""".split()
 )
 # Impersonal forms report without a speaker ("Сообщается, что", "Повідомляється"): no source.
 _IMPERSONAL = frozenset("сообщаться сообщается повідомлятися повідомляється".split())
@@ -83,7 +84,7 @@ ROLE_LEMMAS = frozenset(
     командование командування бригада полк ова ода мва вца гур сбу фсб мвс мвд нгу
     поліція полиция прокуратура дипломат дипломатка правительство уряд посольство
     аналітик волонтер волонтёр координатор автор мид мзс институт інститут канал издание
-    видання""".split()
+    видання военный військовий""".split()
 )
 _INSTITUTION_ANAPHORS = frozenset(
     "институт інститут агентство издание видання канал администрация адміністрація "
@@ -94,7 +95,7 @@ _INSTITUTION_ANAPHORS = frozenset(
 # Roles of one person: a bare one ("сказала дипломат") is the person who spoke last.
 _PERSON_ROLES = frozenset(
     """дипломат дипломатка эксперт експерт аналитик аналітик представитель представник
-    пресс-секретарь прес-секретар спикер речник речниця""".split()
+    пресс-секретарь прес-секретар спикер речник речниця военный військовий""".split()
 )
 # "the regional head", "the governor": one office under several names.
 _HEAD_OF_REGION = frozenset("губернатор глава голова очільник начальник".split())
@@ -137,6 +138,10 @@ _KINDS = (
         "военнослужащий військовослужбовець",
     ),
     ("emergency", "спасатель рятувальник врач лікар"),
+    (
+        "social_media",
+        "канал телеграм-канал паблик паблік блогер блогер мониторинговый моніторинговий",
+    ),
     ("media", "агентство журналист журналіст корреспондент кореспондент издание видання"),
     ("international", "аналитик аналітик эксперт експерт"),
     ("head_of_state", "президент"),
@@ -277,7 +282,8 @@ def _is_quoted_name(text: str, span: tuple[int, int]) -> bool:
 
 # The sentence being read, for helpers that look at the characters between words.
 _TEXT: ContextVar[str] = ContextVar("_TEXT", default="")
-_POSSESSIVES = frozenset("его ее её их його її їх їхніми".split())
+_POSSESSIVES = frozenset("его ее её їх його її их їхніми".split())
+_PLURAL_POSSESSIVES = frozenset("их їх їхніми".split())
 # "Говорится в заявлении X", "йдеться в огляді": a document speaks for its author.
 _DOCUMENT_VERBS = frozenset(
     "говориться говоритися йтися зазначатися отмечаться указываться вказуватися".split()
@@ -291,13 +297,16 @@ _DATELINE_RE = re.compile(r"^[A-ZА-ЯІЇЄҐ][A-ZА-ЯІЇЄҐ'\- ]+,")
 _SYNONYMS = (
     frozenset("аналитик эксперт аналітик експерт".split()),
     frozenset("губернатор глава голова очільник начальник".split()),
+    frozenset("мэр мер голова".split()),
+    frozenset("ова ода адміністрація администрация".split()),
     frozenset(
         "дипломат дипломатка представитель представник пресс-секретарь прес-секретар".split()
     ),
 )
 _OUTLET_CONTEXT = frozenset(
     "коментарі комментарии комментарий коментар интервью інтерв'ю інтерв’ю ефірі эфире "
-    "розмові разговоре ефір эфир".split()
+    "розмові разговоре ефір эфир радиостанции радиостанция телеканалу телеканалі телеканале "
+    "телеканал изданию виданню газете газеті радіо радио".split()
 )
 
 
@@ -314,7 +323,8 @@ def _cue(words, hits, text: str):
             and i + 2 < len(words)
             and ((low, words[i + 2].text.lower()) in _PREPOSITION_CUES)
         ):
-            return (w.start, words[i + 2].end), _Phrase(i + 1, i + 1, None, "pronoun")
+            kind = "plural" if nxt in _PLURAL_POSSESSIVES else "pronoun"
+            return (w.start, words[i + 2].end), _Phrase(i + 1, i + 1, None, kind)
         pair = (low, nxt)
         if pair in _PREPOSITION_CUES or (low,) in _PREPOSITION_CUES:
             # "по словам X", "согласно данным X": X right after (skipping "данным", "з")
@@ -374,7 +384,7 @@ def _speaker_of(words, phrases: list[_Phrase], v: int, text: str) -> _Phrase | N
             and _gap_ok(words, earlier.last, v, text)
         ):
             return earlier  # "Российское посольство в Варшаве сообщило": Warsaw is a place
-        if p.first and words[p.first - 1].text.lower() in _OUTLET_CONTEXT:
+        if any(w.text.lower() in _OUTLET_CONTEXT for w in words[max(0, p.first - 2) : p.first]):
             continue  # "у коментарі Укрінформу": where it was said, not who said it
         if v - p.last - 1 > _MAX_GAP + 10:
             break
@@ -432,7 +442,10 @@ def _gap_ok(words, a: int, b: int, text: str) -> bool:
     gap = words[a + 1 : b]
     between = text[words[a].end : words[b].start]
     if _clean_gap(words, a, b, text):
-        return len(gap) <= _MAX_GAP and not any(g.pos in ("VERB", "INFN") for g in gap)
+        citing = any(g.text.lower() in _CITING for g in gap)
+        return len(gap) <= _MAX_GAP + (4 if citing else 0) and not any(
+            g.pos in ("VERB", "INFN") and g.lemma not in ("быть", "бути") for g in gap
+        )
     commas = between.count(",")
     return (
         commas == 2
@@ -443,9 +456,10 @@ def _gap_ok(words, a: int, b: int, text: str) -> bool:
 
 
 def _clean_gap(words, a: int, b: int, text: str) -> bool:
-    """No clause boundary between words a and b (a comma, a dash, a quote)."""
+    """No clause boundary between words a and b (a comma, a dash; quote marks around a name
+    are no boundary)."""
     between = text[words[a].end : words[b].start]
-    return not any(ch in between for ch in ',;:.\u2014\u2013"\u00ab\u00bb')
+    return not any(ch in between for ch in ",;:.\u2014\u2013")
 
 
 def _phrases(words, hits) -> list[_Phrase]:
@@ -558,6 +572,8 @@ def _continues(words, j: int, last: int) -> bool:
         return True
     if words[last].name and w.text[:1].isupper():  # "Ирина Сомова": the surname follows
         return True
+    if words[last].pos == "ADJF" and w.pos in ("ADJF", "NOUN"):  # "мониторинговый канал"
+        return True
     if w.text[:1].isupper() and w.pos in ("NOUN", "ADJF", ""):
         return True
     if w.text.isupper() and len(w.text) > 1:  # "ОВА", "ЗСУ"
@@ -659,6 +675,13 @@ def _nominative(w) -> str:
 
 
 def _new_source(chunk, text: str) -> NewSource:
+    opened = text.find("\u00ab", chunk[0].start, chunk[-1].end)
+    if opened >= 0 and not any(w.name for w in chunk):  # "канал «Небо Сумщины»"
+        closed = text.find("\u00bb", opened)
+        quoted = text[opened + 1 : closed if closed > 0 else chunk[-1].end].strip()
+        if quoted:
+            lemma_set = {w.lemma for w in chunk}
+            return NewSource(quoted[:200], _kind(lemma_set, False), _side(chunk))
     first = next((i for i, w in enumerate(chunk) if w.name), None)
     names = []
     if first is not None:
@@ -675,18 +698,24 @@ def _new_source(chunk, text: str) -> NewSource:
         rest = text[chunk[1].start : chunk[-1].end] if len(chunk) > 1 else ""
         name = f"{head.lemma.capitalize() if head.pos == 'NOUN' else head.text} {rest}".strip()
         name = name[:1].upper() + name[1:]
-    lemma_set = {w.lemma for w in chunk}
-    kind = "individual" if names else "government"
+    return NewSource(name[:200], _kind({w.lemma for w in chunk}, bool(names)), _side(chunk))
+
+
+def _kind(lemma_set: set[str], person: bool) -> str:
+    kind = "individual" if person else "government"
     for candidate, vocabulary in _KINDS:
         if lemma_set & set(vocabulary.split()):
             kind = candidate
             break
-    if names and kind == "government" and not (lemma_set & ROLE_LEMMAS):
+    if person and kind == "government" and not (lemma_set & ROLE_LEMMAS):
         kind = "individual"
+    return kind
+
+
+def _side(chunk) -> str:
     low = " ".join(w.lemma for w in chunk)
-    side = ""
     if any(stem in low for stem in _RUSSIA):
-        side = "Russia"
-    elif any(stem in low for stem in _UKRAINE):
-        side = "Ukraine"
-    return NewSource(name[:200], kind, side)
+        return "Russia"
+    if any(stem in low for stem in _UKRAINE):
+        return "Ukraine"
+    return ""
