@@ -329,10 +329,13 @@ def _cue(words, hits, text: str):
         if pair in _PREPOSITION_CUES or (low,) in _PREPOSITION_CUES:
             # "по словам X", "согласно данным X": X right after (skipping "данным", "з")
             j = i + (2 if pair in _PREPOSITION_CUES else 1)
-            while j < len(words) and j not in starts and j - i <= 3:
-                j += 1
             end = words[i + 1].end if pair in _PREPOSITION_CUES else w.end
-            return (w.start, end), starts.get(j)
+            for p in phrases:  # the first phrase reaching past the cue, within three words
+                if p.last >= j and p.first <= j + 2:
+                    if p.first < j:  # "даними ОВА": the cue word is no part of the speaker
+                        p = _Phrase(j, p.last, p.entry, p.kind)
+                    return (w.start, end), p
+            return (w.start, end), None
         if w.lemma in _DOCUMENT_VERBS:
             near = [
                 p
@@ -394,7 +397,10 @@ def _speaker_of(words, phrases: list[_Phrase], v: int, text: str) -> _Phrase | N
             break
     for k, p in enumerate(after):
         gap = words[v + 1 : p.first]
-        if words[p.first].case == "datv" and p.kind not in ("entry", "person"):
+        listener = words[p.first].case == "datv" and (
+            p.first == 0 or words[p.first - 1].pos != "PREP"
+        )
+        if listener and p.kind not in ("entry", "person"):
             continue
         if len(gap) <= 5 and _clean_gap(words, v, p.first, text) and _after_gap(gap):
             nxt = after[k + 1] if k + 1 < len(after) else None
@@ -521,6 +527,7 @@ def _phrases(words, hits) -> list[_Phrase]:
             elif (
                 chunk[-1].lemma in _INSTITUTION_ANAPHORS
                 and not any(c.text[:1].isupper() for c in chunk[1:])
+                and not (i > 0 and chunk[0].text[:1].isupper())
                 and all(c.pos == "ADJF" or c.lemma in ROLE_LEMMAS for c in chunk[:-1])
             ):
                 kind = "anaphor"  # "ведомство", "британское ведомство", "аналитики ведомства"
