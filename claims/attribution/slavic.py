@@ -313,7 +313,6 @@ _OUTLET_CONTEXT = frozenset(
 def _cue(words, hits, text: str):
     """(verb span, speaker phrase or None) of the first cue in the sentence, or None."""
     phrases = _phrases(words, hits)
-    starts = {p.first: p for p in phrases}
     for i, w in enumerate(words):
         low = w.text.lower()
         nxt = words[i + 1].text.lower() if i + 1 < len(words) else ""
