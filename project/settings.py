@@ -222,6 +222,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # pymorphy3 says at INFO which dictionary it loaded, once per process: not worth a line.
+    "loggers": {"pymorphy3": {"level": "WARNING"}},
 }
 
 # --- security (see docs/security.md) ---------------------------------------------------------

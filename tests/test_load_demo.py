@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 
-from claims.management.commands.load_demo import DEMO_ARTICLE, DEMO_DIR
+from claims.importing import body_checksum, parse_file
+from claims.management.commands.load_demo import DEMO_ARTICLE, DEMO_ARTICLES, DEMO_DIR
 from claims.models import (
     Annotation,
     Article,
@@ -51,12 +52,17 @@ def loaded_twice() -> tuple[str, str, list]:
     return first, second, sentences
 
 
-def test_second_run_keeps_one_article_with_unchanged_sentences(loaded_twice):
+def english_demo() -> Article:
+    return Article.objects.get(checksum=body_checksum(DEMO_ARTICLE.read_text("utf-8-sig")))
+
+
+def test_second_run_keeps_three_articles_with_unchanged_sentences(loaded_twice):
     first, second, sentences_after_first = loaded_twice
 
-    article = Article.objects.get()
-    assert "Demo article: 1 created." in first
-    assert "Demo article: 1 unchanged." in second
+    article = english_demo()
+    assert Article.objects.count() == 3
+    assert "Demo articles: 3 created." in first
+    assert "Demo articles: 3 unchanged." in second
     assert (
         list(Sentence.objects.values_list("pk", "position", "start", "end", "text", "kind"))
         == sentences_after_first
@@ -66,7 +72,7 @@ def test_second_run_keeps_one_article_with_unchanged_sentences(loaded_twice):
 
 
 def test_demo_article_metadata_first_sentence_and_credits(loaded_twice):
-    article = Article.objects.get()
+    article = english_demo()
     sentences = list(article.sentences.order_by("position"))
 
     assert article.published_on == datetime.date(2023, 12, 30)
@@ -80,9 +86,9 @@ def test_demo_article_metadata_first_sentence_and_credits(loaded_twice):
     assert not any("date 2023-12-30" in s.text for s in sentences)
 
 
-def test_twelve_sources_with_their_aliases(loaded_twice):
-    assert len(SOURCES) == 12
-    assert Source.objects.count() == 12
+def test_the_starter_taxonomy_with_its_aliases(loaded_twice):
+    assert len(SOURCES) >= 25
+    assert Source.objects.count() == len(SOURCES)
     for entry in SOURCES:
         source = Source.objects.get(name=entry["name"])
         assert source.kind == entry["kind"]
@@ -130,8 +136,22 @@ def test_admin_can_open_the_admin(loaded_twice, client):
     assert client.get(reverse("admin:claims_article_changelist")).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("path", "speaker"),
+    [(DEMO_ARTICLES[1], "Russian Ministry of Defence"), (DEMO_ARTICLES[2], "Ukrainian Air Force")],
+)
+def test_russian_and_ukrainian_demo_articles_get_suggestions(loaded_twice, path, speaker):
+    (record,) = parse_file(path, max_bytes=10**6)
+    article = Article.objects.get(checksum=body_checksum(record.body))
+    suggested = article.sentences.filter(suggested_is_claim=True)
+    assert suggested.count() >= 8
+    assert suggested.filter(suggested_source__name=speaker).exists()
+    assert article.sentences.filter(kind="sentence").count() > suggested.count()
+    assert Assignment.objects.filter(article=article).count() == 3
+
+
 def test_review_queue_has_disagreements_and_annotator1_starts_clean(loaded_twice):
-    article = Article.objects.get()
+    article = english_demo()
     assert Assignment.objects.filter(article=article).count() == 3
     assert not Annotation.objects.filter(annotator__username="annotator1").exists()
     labelled = Annotation.objects.filter(annotator__username__in=["annotator2", "annotator3"])

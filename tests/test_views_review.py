@@ -89,7 +89,9 @@ def visible_text(fragment: str) -> str:
 def demo(db):
     with override_settings(DEBUG=True):  # load_demo runs only in development
         call_command("load_demo", stdout=io.StringIO())
-    return Article.objects.get()
+    english = Article.objects.order_by("pk").first()  # the English demo article, labelled
+    Article.objects.exclude(pk=english.pk).delete()  # these tests read its queue alone
+    return english
 
 
 def demo_user(username: str) -> User:
@@ -362,7 +364,8 @@ def test_queue_next_page_link_keeps_the_filters(editor_client, pair):
 
 
 def _demo_disagreement(position: int) -> Sentence:
-    return Sentence.objects.get(position=position)
+    english = Article.objects.order_by("pk").first()  # the English demo article
+    return Sentence.objects.get(article=english, position=position)
 
 
 def test_adjudicate_page_shows_labels_suggestion_paragraph_and_history(client, demo):

@@ -1,4 +1,4 @@
-"""Load the demo article, the starter source taxonomy and demo users (idempotent)."""
+"""Load the demo articles, the starter source taxonomy and demo users (idempotent)."""
 
 import json
 from pathlib import Path
@@ -12,6 +12,9 @@ from claims.models import Article
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 DEMO_ARTICLE = DEMO_DIR / "000_4c1d6ae57306abb2.txt"
+# Written for the demo in Russian and Ukrainian agency style (invented text): suggestions in
+# every language claimdesk reads.
+DEMO_ARTICLES = [DEMO_ARTICLE, DEMO_DIR / "001_ru_voronezh.jsonl", DEMO_DIR / "002_uk_lviv.jsonl"]
 DEMO_USERS = [
     ("annotator1", "annotator1-demo", "annotator"),
     ("annotator2", "annotator2-demo", "annotator"),
@@ -23,7 +26,7 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Load the demo article, source taxonomy and demo users. Safe to run again."
+    help = "Load the demo articles, source taxonomy and demo users. Safe to run again."
 
     def handle(self, *args, **options):
         # The demo users' passwords are printed here and in the README: never on a real site.
@@ -34,18 +37,25 @@ class Command(BaseCommand):
             )
         for entry in json.loads((DEMO_DIR / "sources.json").read_text(encoding="utf-8")):
             services.source_upsert(**entry)
-        records = importing.parse_file(DEMO_ARTICLE, max_bytes=settings.CLAIMDESK_MAX_IMPORT_BYTES)
+        records = [
+            record
+            for path in DEMO_ARTICLES
+            for record in importing.parse_file(path, max_bytes=settings.CLAIMDESK_MAX_IMPORT_BYTES)
+        ]
         outcomes = services.articles_import(records=records)
         services.demo_users_ensure(users=DEMO_USERS)
         services.suggestions_refresh()  # the taxonomy may have changed since the last import
-        article = Article.objects.get(checksum=importing.body_checksum(records[0].body))
+        articles = [
+            Article.objects.get(checksum=importing.body_checksum(record.body)) for record in records
+        ]
+        article = articles[0]  # the English one, labelled below
         annotators = User.objects.filter(username__in=["annotator1", "annotator2", "annotator3"])
-        services.assignments_create(articles=[article], annotators=annotators, overlap=3)
+        services.assignments_create(articles=articles, annotators=annotators, overlap=3)
         # annotator2 and annotator3 have already labelled it, so the review queue has work;
         # annotator1 starts from a clean page.
         labellers = [a for a in annotators if a.username != "annotator1"]
         made = services.demo_labels_ensure(article=article, annotators=labellers)
-        self.stdout.write(f"Demo article: {', '.join(f'{n} {k}' for k, n in outcomes.items())}.")
+        self.stdout.write(f"Demo articles: {', '.join(f'{n} {k}' for k, n in outcomes.items())}.")
         self.stdout.write(f"Demo labels by annotator2 and annotator3: {made} new.")
         self.stdout.write("Demo users (development only; passwords are public):")
         for username, password, role in DEMO_USERS:
