@@ -189,11 +189,13 @@ def build_corpus(gold: list[GoldDoc]) -> tuple[list[str], int]:
 def run_candidate(
     name: str, dist: str | None, factory: Callable[[], Splitter], gold, corpus, corpus_sents
 ) -> Result:
-    version = metadata.version(dist) if dist else "this repo"
-    result = Result(name, version)
+    result = Result(name, "this repo")
     try:
+        # PackageNotFoundError is an ImportError too: a missing library is reported, not raised.
+        result.version = metadata.version(dist) if dist else "this repo"
         split = factory()
     except ImportError as exc:
+        result.version = "-"
         result.error = f"not installed ({exc})"
         return result
     preds = [split(d.text) for d in gold]
