@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `claims` importable
     sys.path.insert(0, str(ROOT))
 
-from claims.segmentation import CREDIT, segment  # noqa: E402
+from claims.segmentation import CREDIT, DATELINE, segment  # noqa: E402
 
 GOLD_PATH = ROOT / "tests" / "data" / "segmentation_gold.jsonl"
 SEED_PATH = ROOT / "claims" / "demo" / "000_4c1d6ae57306abb2.txt"
@@ -39,7 +39,7 @@ class GoldDoc:
     id: str
     text: str
     spans: list[Span]  # expected segments, in order
-    kinds: list[str]  # "sentence" / "credit", parallel to spans
+    kinds: list[str]  # "sentence" / "credit" / "dateline", parallel to spans
 
 
 @dataclass(frozen=True)
@@ -189,11 +189,13 @@ def build_corpus(gold: list[GoldDoc]) -> tuple[list[str], int]:
 def run_candidate(
     name: str, dist: str | None, factory: Callable[[], Splitter], gold, corpus, corpus_sents
 ) -> Result:
-    version = metadata.version(dist) if dist else "this repo"
-    result = Result(name, version)
+    result = Result(name, "this repo")
     try:
+        # PackageNotFoundError is an ImportError too: a missing library is reported, not raised.
+        result.version = metadata.version(dist) if dist else "this repo"
         split = factory()
     except ImportError as exc:
+        result.version = "-"
         result.error = f"not installed ({exc})"
         return result
     preds = [split(d.text) for d in gold]
@@ -274,9 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     results = [run_candidate(*c, gold, corpus, corpus_sents) for c in CANDIDATES]
     n_gold = sum(len(d.spans) for d in gold)
     n_credit = sum(k == CREDIT for d in gold for k in d.kinds)
+    n_dateline = sum(k == DATELINE for d in gold for k in d.kinds)
     corpus_mb = sum(len(t.encode()) for t in corpus) / 1e6
     summary = (
-        f"Gold: {len(gold)} documents, {n_gold} segments ({n_credit} credits). "
+        f"Gold: {len(gold)} documents, {n_gold} segments ({n_credit} credits, "
+        f"{n_dateline} datelines). "
         f"Throughput corpus: {corpus_mb:.1f} MB ({corpus_sents:,} segments), best of 3.\n"
         f"Machine: {machine()}."
     )

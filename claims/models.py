@@ -53,6 +53,7 @@ class Article(models.Model):
 class SentenceKind(models.TextChoices):
     SENTENCE = "sentence", "Sentence"
     CREDIT = "credit", "Credit / boilerplate"
+    DATELINE = "dateline", "Dateline"
 
 
 class AttributionType(models.TextChoices):

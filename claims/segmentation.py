@@ -1,4 +1,4 @@
-"""Split news article bodies into sentences and photo credits with exact offsets into the body."""
+"""Split news bodies into sentences, agency datelines and photo credits, with exact offsets."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 SENTENCE = "sentence"
 CREDIT = "credit"
+DATELINE = "dateline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +16,7 @@ class Segment:
     start: int  # offset into the ORIGINAL body string
     end: int  # body[start:end] == text, exactly
     text: str
-    kind: str  # SENTENCE or CREDIT
+    kind: str  # SENTENCE, CREDIT or DATELINE
 
 
 class HeaderError(ValueError):
@@ -47,6 +48,10 @@ def parse_header(body: str) -> tuple[datetime.date | None, int]:
         raise HeaderError(f"invalid date '{raw}' in the 'date YYYY-MM-DD' header: {exc}") from None
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # --- photo credits -------------------------------------------------------------------------
 
 # A credit sits at the end of a paragraph (glued after the caption or on a line of its own):
@@ -54,7 +59,7 @@ def parse_header(body: str) -> tuple[datetime.date | None, int]:
 # It never contains sentence punctuation or quotes and is short, which keeps
 # "Credit card payments were suspended." and "The credit agency said ..." as sentences.
 _CREDIT_RE = re.compile(
-    r"(?:(?:Photo|Image|Picture)\s+credit|Photo(?:graph)?s?|Images?|Pictures?|Credits?)"
+    r"(?:(?:Photo|Image|Picture)\s+credit|Photo(?:graph)?s?|Images?|Pictures?|Credits?|Foto|Фото)"
     r":[ \t]*[^\s\"\u201c\u201d'\u2018\u2019.!?][^\"\u201c\u201d!?]{0,80}(?<![.:;,])$"
     r"|\([^()\"\u201c\u201d]{0,60}\b(?:Photos?|Credit|Pictures?)\b[^()\"\u201c\u201d]{0,60}\)$"
 )
@@ -62,11 +67,53 @@ _CREDIT_RE = re.compile(
 _CAPTION_END = frozenset(".!?\"\u201d\u2019')]\u2026")
 
 
+# After a " | " separator a credit may also be bare: "Rescuers at work | Reuters". Bare, it
+# must look like a byline: a few capitalised words, "/" between them ("Ivan Petrenko/AP"),
+# so that "War in Ukraine | live updates" keeps its tail.
+_BYLINE_WORD_RE = re.compile(r"[^\s/]+")
+_BYLINE_JOINERS = _words("via by for and & of de da van von der та и \u0456")  # \u0456: "and"
+_BYLINE_BANNED = frozenset('!?"\u201c\u201d\u00ab\u00bb:;|')
+
+
+def _is_byline(body: str, start: int, end: int) -> bool:
+    """True if body[start:end] is a bare agency or photographer name ("Reuters", "A. Name/AFP")."""
+    if (
+        end - start > 60
+        or body[end - 1] in ".,;:"
+        or any(c in _BYLINE_BANNED for c in body[start:end])
+    ):
+        return False
+    words = _BYLINE_WORD_RE.findall(body, start, end)
+    return (
+        len(words) <= 8
+        and any(w[0].isupper() for w in words)  # "Kyiv | 12 | 15" is a table row
+        and all(w[0].isupper() or w[0].isdigit() or w in _BYLINE_JOINERS for w in words)
+    )
+
+
+def _piped_credit_start(body: str, start: int, end: int) -> int:
+    """Return where a credit after the last " | " of body[start:end] begins, or -1."""
+    bar = body.rfind("|", start, end)
+    if bar < 0 or bar + 1 >= end or body[bar + 1] not in " \t":
+        return -1
+    if bar > start and body[bar - 1] not in " \t":
+        return -1
+    pos = bar + 1
+    while body[pos] in " \t":
+        pos += 1
+    if _CREDIT_RE.match(body, pos, end) or _is_byline(body, pos, end):
+        return pos
+    return -1
+
+
 def _credit_start(body: str, start: int, end: int) -> int:
     """Return where a trailing photo credit begins in body[start:end], or -1 if there is none."""
+    if body.find("|", start, end) >= 0:
+        pos = _piped_credit_start(body, start, end)
+        if pos >= 0:
+            return pos
     # Cheap pre-check: almost no line has a credit, and regex search anchored at $ is not free.
-    last = body[end - 1]
-    if last != ")" and ":" not in body[start:end]:
+    if body[end - 1] != ")" and body.find(":", start, end) < 0:
         return -1
     match = _CREDIT_RE.search(body, start, end)
     while match is not None:
@@ -78,16 +125,44 @@ def _credit_start(body: str, start: int, end: int) -> int:
     return -1
 
 
+# --- datelines -----------------------------------------------------------------------------
+
+# An agency dateline opens a paragraph: the place in capitals, then either
+#   a date and the agency between slashes: "KYIV, August 11. /Ukrinform/.", "MOSCOW, August 11.
+#   /TASS/." (the full stops inside would otherwise make three sentences of it), or
+#   the agency in brackets and a dash:      "KYIV, Ukraine (AP) —", "KYIV, Aug 11 (Reuters) -".
+# The date or region starts with a capital or a digit; without one the bracket must be short
+# ("KYIV (AFP) -"), so that an acronym and its expansion stays a sentence
+# ("NATO (North Atlantic Treaty Organization) — the alliance"). Possessive repeats keep a line
+# that is no dateline from costing more than one pass over its first words.
+_DATELINE_RE = re.compile(
+    r"(?P<place>[^\W\d_][\w'\u2019.]*+(?:[ \t-][^\W\d_][\w'\u2019.]*+){0,3})"
+    r"(?:,[ \t]+(?P<date>[^\W_][^\n/!?]{0,40}+)(?<=[ \t])/[^/\n]{1,80}/\.?"
+    r"|(?:,[ \t]+(?P<region>[^\W_][^\n()!?]{0,40}+)(?<=[ \t])\([^()\n]{1,30}\)"
+    r"|[ \t]+\([^()\n]{1,12}\))[ \t]+[\u2014\u2013-]{1,2})(?=\s|$)"
+)
+
+
+def _dateline_end(body: str, start: int, end: int) -> int:
+    """Return where a dateline opening body[start:end] ends, or -1 if there is none."""
+    match = _DATELINE_RE.match(body, start, end)
+    if match is None:
+        return -1
+    lead = match.group("date") or match.group("region")  # None in "KYIV (AFP) -"
+    if not match.group("place").isupper():
+        return -1
+    if lead is not None and not (lead[0].isupper() or lead[0].isdigit()):
+        return -1
+    return match.end()
+
+
 # --- sentence boundaries -------------------------------------------------------------------
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
+# A candidate boundary: terminal punctuation, optional closing quotes/brackets and footnote
+# markers ("personnel.[1]", "[1][2]": they stay with the sentence they annotate), then whitespace.
 # Requiring whitespace means decimals (3.5), URLs, e-mails and "U.S.-led" never qualify.
-_CANDIDATE_RE = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*(?=\s)")
+_CANDIDATE_RE = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*(?:\[\d{1,3}\])*(?=\s)")
 _OPENERS = "\"'\u201c\u2018\u00ab([-\u2013\u2014"
 _NEXT_WORD_RE = re.compile(r"[\"'\u201c\u2018\u00ab(\[]*([^\s\"'\u201d\u2019\u00bb),;:!?]*)")
 
@@ -118,11 +193,13 @@ _SENTENCE_STARTERS = _words(
     "Officials Police"
 )
 # "5 p.m. Monday" / "9 a.m. GMT" continue; "at 11 p.m. Two people were hurt." does not.
+# So do "a.m. (0500 GMT)" and "p.m. Kyiv time" (see _is_boundary).
 _TIME_FOLLOWERS = _words(
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May "
     "June July August September October November December Jan Feb Mar Apr Jun Jul Aug Sep Sept "
     "Oct Nov Dec GMT UTC BST CET CEST EET EEST MSK ET EST EDT PT PST PDT Kyiv Moscow"
 )
+_TIME_WORD_RE = re.compile(r"[ \t]+time\b", re.IGNORECASE)
 _LIST_MARKER_RE = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]")
 
 
@@ -162,6 +239,18 @@ def _is_boundary(body: str, span_start: int, match: re.Match[str], span_end: int
     if tok_start == span_start and _LIST_MARKER_RE.fullmatch(body[tok_start:punct_end]):
         return False
 
+    if is_plain_period and (lower == "a.m" or lower == "p.m"):
+        # "7.00 a.m. (0500 GMT)", "9 a.m. Monday", "a.m. Moscow time", "p.m. local time"
+        # continue; "at 11 p.m. Two people were hurt." and "at 6 a.m. 3 people ..." split.
+        if first.islower() or body[nxt_pos] == "(":
+            return False
+        if first.isdigit():
+            return True
+        if word.rstrip("+-\u22120123456789:") in _TIME_FOLLOWERS:
+            return False
+        after = word_match.end() if word_match else nxt_pos
+        return _TIME_WORD_RE.match(body, after, span_end) is None
+
     if first.islower():
         # '"Is this war?" she asked.', '"We waited... and waited"', "etc. and", "p.m. on".
         if not is_plain_period:
@@ -179,8 +268,6 @@ def _is_boundary(body: str, span_start: int, match: re.Match[str], span_end: int
     if len(core) == 1 and core.isupper():
         # Initials ("John F. Kennedy", "H. G. Wells") unless a sentence clearly starts: "on X. He"
         return word in _SENTENCE_STARTERS
-    if lower in ("a.m", "p.m"):
-        return word not in _TIME_FOLLOWERS
     if _is_dotted_acronym(core):
         return word in _SENTENCE_STARTERS  # "moved to the U.S. She was 12" vs "U.K. Ministry"
     return True
@@ -204,17 +291,34 @@ _LINE_RE = re.compile(r"[^\r\n]+")
 
 
 def _segment_line(body: str, start: int, end: int, out: list[Segment]) -> None:
-    """Segment one line: sentences, then a trailing photo credit as its own segment."""
+    """Segment one line: a leading dateline, sentences, then a trailing photo credit, each its
+    own segment."""
     while start < end and body[start].isspace():
         start += 1
     while end > start and body[end - 1].isspace():
         end -= 1
     if start == end:
         return
+    # Cheap pre-check, as almost no line has a dateline: its place is in capitals.
+    if (
+        end - start > 1
+        and body[start + 1].isupper()
+        and (dateline := _dateline_end(body, start, end)) >= 0
+    ):
+        out.append(Segment(start, dateline, body[start:dateline], DATELINE))
+        start = dateline
+        while start < end and body[start].isspace():
+            start += 1
+        if start == end:
+            return
     credit = _credit_start(body, start, end)
     text_end = end if credit < 0 else credit
     while text_end > start and body[text_end - 1].isspace():
         text_end -= 1
+    if credit >= 0 and text_end > start and body[text_end - 1] == "|":  # the " | " is no text
+        text_end -= 1
+        while text_end > start and body[text_end - 1].isspace():
+            text_end -= 1
     if text_end > start:
         _split_sentences(body, start, text_end, out)
     if credit >= 0:
@@ -222,7 +326,7 @@ def _segment_line(body: str, start: int, end: int, out: list[Segment]) -> None:
 
 
 def segment(body: str) -> list[Segment]:
-    """Split body into sentences/credits, skipping a leading date header (it is metadata,
+    """Split body into sentences/datelines/credits, skipping a leading date header (it is metadata,
     never a Segment). Offsets are into the original body, never altered. Segments are stripped
     of surrounding whitespace, in order, non-overlapping, non-empty."""
     _, pos = parse_header(body)

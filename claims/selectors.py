@@ -46,7 +46,8 @@ from claims.models import (
 def article_list(*, search: str = "") -> QuerySet[Article]:
     articles = Article.objects.annotate(
         sentence_total=Count("sentences", filter=Q(sentences__kind=Sentence.Kind.SENTENCE)),
-        credit_total=Count("sentences", filter=Q(sentences__kind=Sentence.Kind.CREDIT)),
+        # photo credits and agency datelines: shown, never annotated
+        other_total=Count("sentences", filter=~Q(sentences__kind=Sentence.Kind.SENTENCE)),
     ).only("id", "title", "published_on", "outlet", "url")
     if search:
         articles = articles.filter(Q(title__icontains=search) | Q(outlet__icontains=search))

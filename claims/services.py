@@ -488,7 +488,7 @@ def annotation_save(
     records the change (the gold label itself stands).
     """
     if not sentence.is_annotatable:
-        raise ValidationError("Credits and boilerplate are not annotated.")
+        raise ValidationError("Credits, datelines and boilerplate are not annotated.")
     label = clean_label(sentence, label)
     try:
         with transaction.atomic():

@@ -80,6 +80,21 @@ def test_txt_header_sets_date_first_sentence_is_title_and_body_is_the_exact_file
     assert "1 file(s): 1 created, 0 updated, 0 unchanged, 0 failed files" in out
 
 
+def test_txt_with_agency_dateline_stores_it_as_a_dateline_and_titles_from_the_sentence(tmp_path):
+    text = "KYIV, August 11. /Ukrinform/. Air defence shot down 14 drones.\nPhoto: Ukrinform\n"
+    path = write(tmp_path, "dateline.txt", text)
+
+    run_import(path)
+
+    article = Article.objects.get()
+    assert article.title == "Air defence shot down 14 drones."
+    assert [(s.kind, s.text) for s in assert_offsets_exact(article)] == [
+        ("dateline", "KYIV, August 11. /Ukrinform/."),
+        ("sentence", "Air defence shot down 14 drones."),
+        ("credit", "Photo: Ukrinform"),
+    ]
+
+
 def test_txt_with_crlf_and_byte_order_mark_keeps_offsets_exact(tmp_path):
     text = " date 2023-12-30 First line here.\r\n\r\nSecond paragraph, with Ünïcödé.\r\n"
     path = write(tmp_path, "crlf.txt", b"\xef\xbb\xbf" + text.encode("utf-8"))

@@ -145,6 +145,14 @@ def test_unknown_sentence_kind_is_refused(article):
     )
 
 
+def test_dateline_kind_is_stored_and_never_annotatable(article):
+    dateline = Sentence.objects.create(
+        article=article, position=9, start=0, end=4, text="KYIV", kind=Sentence.Kind.DATELINE
+    )
+    assert not dateline.is_annotatable
+    assert dateline not in Sentence.objects.annotatable()
+
+
 # --- articles --------------------------------------------------------------------------------
 
 

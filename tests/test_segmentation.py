@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 
 from bench.segmentation_compare import load_gold, score
-from claims.segmentation import CREDIT, SENTENCE, HeaderError, Segment, parse_header, segment
+from claims.segmentation import (
+    CREDIT,
+    DATELINE,
+    SENTENCE,
+    HeaderError,
+    Segment,
+    parse_header,
+    segment,
+)
 
 SEED = Path(__file__).resolve().parent.parent / "claims" / "demo" / "000_4c1d6ae57306abb2.txt"
 GOLD = load_gold()
@@ -23,7 +31,7 @@ def assert_well_formed(body: str, segments: list[Segment]) -> None:
         assert s.text and s.text == s.text.strip()
         assert s.start >= previous_end
         assert "\n" not in s.text and "\r" not in s.text
-        assert s.kind in (SENTENCE, CREDIT)
+        assert s.kind in (SENTENCE, CREDIT, DATELINE)
         previous_end = s.end
 
 
@@ -65,6 +73,17 @@ def test_gold_credits_are_found_with_credit_kind():
         (d.id, span) for d in GOLD for span, k in zip(d.spans, d.kinds, strict=True) if k == CREDIT
     }
     found = {(d.id, (s.start, s.end)) for d in GOLD for s in segment(d.text) if s.kind == CREDIT}
+    assert expected and found == expected
+
+
+def test_gold_datelines_are_found_with_dateline_kind():
+    expected = {
+        (d.id, span)
+        for d in GOLD
+        for span, k in zip(d.spans, d.kinds, strict=True)
+        if k == DATELINE
+    }
+    found = {(d.id, (s.start, s.end)) for d in GOLD for s in segment(d.text) if s.kind == DATELINE}
     assert expected and found == expected
 
 
@@ -286,4 +305,143 @@ def test_numbered_list_item_keeps_its_number():
         "Key points:",
         "1. Grain exports resume.",
         "2. Ships are monitored.",
+    ]
+
+
+# --- datelines, times, footnotes, piped credits (issue 13) -----------------------------------
+
+
+def kinds_and_texts(body: str) -> list[tuple[str, str]]:
+    segments = segment(body)
+    assert_well_formed(body, segments)
+    return [(s.kind, s.text) for s in segments]
+
+
+@pytest.mark.parametrize(
+    ("dateline", "rest"),
+    [
+        ("KYIV, August 11. /Ukrinform/.", "The text goes on."),
+        ("МОСКВА, 11 августа. /ТАСС/.", "Текст."),  # noqa: RUF001 (Russian copy)
+        ("КИЇВ, 11 серпня. /Укрінформ/.", "Росія атакувала Харків."),
+        ("КИЇВ, 11 серпня /Укрінформ/.", "Росія атакувала Харків."),
+        ("МОСКВА, 3 марта. /Корр. ТАСС Анна Орлова/.", "Текст."),  # noqa: RUF001
+        ("НЬЮ-ЙОРК, 11 августа. /ТАСС/.", "Текст."),  # noqa: RUF001
+        ("KYIV, Ukraine (AP) —", "Russia launched drones at the capital."),
+        ("ZAPORIZHZHIA, Aug 11 (Reuters) -", "A guided bomb hit a building."),
+        ("NEW YORK, Aug. 11 (AP) \u2013", "The Security Council met."),
+        ("ST. PETERSBURG, Russia (AP) —", "A fire broke out."),
+        ("KYIV (AFP) --", "Sirens sounded for two hours."),
+        ("UNITED NATIONS (AP) —", "The Security Council met."),
+    ],
+)
+def test_agency_dateline_is_one_dateline_segment_before_the_sentence(dateline, rest):
+    assert kinds_and_texts(f"{dateline} {rest}") == [(DATELINE, dateline), (SENTENCE, rest)]
+
+
+def test_dateline_on_a_line_of_its_own_after_a_headline():
+    body = "Blackout hits the city\nKYIV, August 11. /Ukrinform/.\n\nPower came back at noon."
+    assert [kind for kind, _ in kinds_and_texts(body)] == [SENTENCE, DATELINE, SENTENCE]
+
+
+def test_dateline_offsets_point_into_the_body():
+    body = "date 2024-08-11\n  KYIV, Ukraine (AP) —  Russia launched drones."
+    dateline, sentence = segment(body)
+    assert (dateline.start, dateline.end) == (18, 38)
+    assert body[sentence.start : sentence.end] == "Russia launched drones."
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "NATO (North Atlantic Treaty Organization) — the alliance met in Vilnius.",
+        "NATO, the Western alliance (founded 1949) — grew again.",
+        "Kyiv, the capital (pictured) — was hit again.",
+        "KYIV, the capital. /Ukrinform/ reported it.",
+        "The ministry said, in a statement (AP) — nothing.",
+    ],
+)
+def test_text_that_only_looks_like_a_dateline_is_no_dateline(sentence):
+    assert DATELINE not in {kind for kind, _ in kinds_and_texts(sentence)}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The first explosion was heard at 7.00 a.m. (0500 GMT) near the port.",
+        "The curfew starts at 7.30 p.m. local time and lasts until dawn.",
+        "Sirens sounded at 4 a.m. Moscow time across the region.",
+        "Sirens sounded at 4 a.m. Kherson time across the region.",
+        "The convoy left at 6 a.m. GMT+3 on Monday.",
+    ],
+)
+def test_time_with_am_pm_followed_by_more_of_the_sentence_never_splits(sentence):
+    assert texts(f"{sentence} Nobody was hurt.") == [sentence, "Nobody was hurt."]
+
+
+def test_am_pm_at_the_end_of_a_sentence_still_splits():
+    assert texts("Shelters stay open until 10 a.m. Schools switched to online lessons.") == [
+        "Shelters stay open until 10 a.m.",
+        "Schools switched to online lessons.",
+    ]
+
+
+@pytest.mark.parametrize("marker", ["[1]", "[12]", "[1][2]", "[3][14][159]"])
+def test_footnote_marker_stays_with_the_sentence_before_it(marker):
+    body = f"The brigade lost a third of its personnel.{marker} Reinforcements arrived in March."
+    assert texts(body) == [
+        f"The brigade lost a third of its personnel.{marker}",
+        "Reinforcements arrived in March.",
+    ]
+
+
+def test_footnote_marker_in_cyrillic_text_and_before_a_digit():
+    assert texts("Втрати склали третину особового складу.[1] 30 бійців повернулися.") == [
+        "Втрати склали третину особового складу.[1]",
+        "30 бійців повернулися.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("caption", "credit"),
+    [
+        ("A firefighter at the site.", "Photo: Ivan Petrenko/AP"),
+        ("Rescuers at work", "Reuters"),
+        ("Rescuers at work in Kharkiv.", "AP Photo/Efrem Lukatsky"),
+        ("Soldiers near Bakhmut", "A. Name/AFP via Getty Images"),
+        ("Рятувальники на місці.", "Фото: ДСНС"),
+        ("Спасатели разбирают завалы", "Фото: Олег Смирнов/ТАСС"),  # noqa: RUF001
+    ],
+)
+def test_credit_after_a_bar_is_a_credit_and_the_bar_belongs_to_neither(caption, credit):
+    body = f"{caption} | {credit}"
+    segments = segment(body)
+    assert [(s.kind, s.text) for s in segments] == [(SENTENCE, caption), (CREDIT, credit)]
+    assert body[segments[0].end : segments[1].start] == " | "
+
+
+def test_credit_after_a_bar_on_a_line_of_its_own():
+    assert kinds_and_texts("Rescuers at work.\n| Photo: Ivan Petrenko/AP") == [
+        (SENTENCE, "Rescuers at work."),
+        (CREDIT, "Photo: Ivan Petrenko/AP"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "War in Ukraine | live updates from the front line",
+        "The vote was 60|40 in favour.",
+        "Kyiv | 12 | 15",
+        "Rescuers at work | They said the building collapsed.",
+    ],
+)
+def test_text_after_a_bar_that_is_no_byline_stays_in_the_sentence(line):
+    assert CREDIT not in {kind for kind, _ in kinds_and_texts(line)}
+    assert " | " not in line or any(" | " in text for _, text in kinds_and_texts(line))
+
+
+def test_cyrillic_photo_label_glued_after_a_caption_is_a_credit():
+    assert kinds_and_texts("Рятувальники на місці влучання. Фото: ДСНС") == [
+        (SENTENCE, "Рятувальники на місці влучання."),
+        (CREDIT, "Фото: ДСНС"),
     ]

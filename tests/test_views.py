@@ -63,7 +63,23 @@ def test_article_page_shows_sentences_in_order_with_credits_marked(logged_in, de
     positions = [html.index(f'id="s-{s.pk}"') for s in sentences]
     assert positions == sorted(positions)
     assert html.count('class="sentence kind-credit"') == 2
+    assert html.count('<span class="badge">credit</span>') == 2
     assert "date 2023-12-30" not in html
+
+
+def test_article_page_badges_a_dateline_and_home_counts_it_with_the_credits(logged_in, db):
+    body = "KYIV, Ukraine (AP) — Kyiv said the bridge was hit. | Photo: Ivan Petrenko/AP"
+    article, _ = services.article_upsert(record=ArticleRecord(body=body, title="Bridge"))
+    dateline = article.sentences.get(kind=Sentence.Kind.DATELINE)
+
+    html = logged_in.get(reverse("claims:article_detail", args=[article.pk])).content.decode()
+    home = logged_in.get(reverse("claims:home")).content.decode()
+
+    assert dateline.text == "KYIV, Ukraine (AP) —"
+    assert f'id="s-{dateline.pk}" class="sentence kind-dateline"' in html
+    assert '<span class="badge">dateline</span> KYIV, Ukraine (AP) —' in html
+    assert '<span class="badge">credit</span> Photo: Ivan Petrenko/AP' in html
+    assert '<td class="num">1</td>\n        <td class="num">2</td>' in home
 
 
 def test_article_page_groups_sentences_into_the_body_paragraphs(logged_in, demo_article):

@@ -227,6 +227,26 @@ def test_editor_partial_for_a_credit_is_404(client, annotator):
     assert client.get(edit_url(article, credit), headers=HX).status_code == 404
 
 
+def test_dateline_is_shown_with_a_badge_and_never_offered_for_annotation(client, annotator):
+    article = make_article(
+        body="KYIV, Ukraine (AP) — Kyiv said the bridge was hit.\nPhoto: Reuters\n\nMore followed."
+    )
+    assign(article, annotator)
+    client.force_login(annotator)
+    dateline = article.sentences.get(kind=Sentence.Kind.DATELINE)
+
+    html = html_of(client.get(annotate_url(article)))
+
+    assert "kind-dateline" in row_tag(html, dateline.pk)
+    assert '<span class="badge">dateline</span> <span class="text">KYIV, Ukraine (AP) —' in html
+    assert f"?s={dateline.pk}" not in html
+    assert editor_sentence(html) == annotatable(article)[0].pk
+    assert client.get(annotate_url(article, dateline)).status_code == 404
+    assert client.get(edit_url(article, dateline), headers=HX).status_code == 404
+    assert client.post(save_url(article, dateline), post(dateline)).status_code in (404, 422)
+    assert not Annotation.objects.exists()
+
+
 # --- the editor partial --------------------------------------------------------------------
 
 

@@ -275,6 +275,17 @@ def test_credits_cannot_be_annotated(db, annotator):
     assert not Annotation.objects.exists()
 
 
+def test_datelines_cannot_be_annotated(db, annotator):
+    article = make_article(
+        body="KYIV, Ukraine (AP) — Kyiv said the bridge was hit.\nPhoto: Reuters\n\nMore followed."
+    )
+    dateline = article.sentences.get(kind=Sentence.Kind.DATELINE)
+
+    with pytest.raises(ValidationError, match="datelines"):
+        save(dateline, annotator, no_claim_label())
+    assert not Annotation.objects.exists()
+
+
 def test_suggested_source_is_recorded_from_the_sentence(db, annotator, mod_source):
     article = make_article(
         body="Russia's Defence Ministry said 30 drones were shot down. Nobody was hurt."
