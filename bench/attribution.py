@@ -214,6 +214,7 @@ class Row:
     got: Suggestion
     source_ok: bool
     names: dict[int, str]
+    shift: int = 0  # where the labelled sentence starts, relative to the segment
 
     @property
     def suggested(self) -> str:
@@ -236,11 +237,14 @@ def score_article(
     got = matcher.suggest([s.text for s in segments], paragraph_starts(article.body, spans))
     by_segment: dict[int, GoldLabel] = {}
     for label in article.labels:
-        offset = article.body.find(label.sentence)
-        for i, s in enumerate(segments):
-            if s.start <= offset + len(label.sentence) - len(label.sentence.lstrip()) < s.end:
-                by_segment.setdefault(i, label)
-                break
+        # the sentence segment sharing most characters with the labelled sentence (a dateline
+        # split off its first sentence leaves the label on the sentence)
+        start = article.body.find(label.sentence)
+        end = start + len(label.sentence)
+        overlaps = [(min(end, s.end) - max(start, s.start), i) for i, s in enumerate(segments)]
+        best, i = max(overlaps, default=(0, -1))
+        if best > 0:
+            by_segment.setdefault(i, label)
     rows = []
     for i, s in enumerate(segments):
         gold = by_segment.get(i)
@@ -250,7 +254,8 @@ def score_article(
                 ok = got[i].source_id == ids[gold.source]
             elif gold.new_source and got[i].source_id is None and got[i].new_source:
                 ok = same_name(gold.new_source["name"], got[i].new_source.name)
-        rows.append(Row(article, s.text, gold, got[i], ok, names))
+        shift = article.body.find(gold.sentence) - s.start if gold is not None else 0
+        rows.append(Row(article, s.text, gold, got[i], ok, names, shift))
     return rows
 
 
@@ -259,14 +264,14 @@ def _span_scores(row: Row) -> Counter:
     gold, got = row.gold, row.got
     assert gold is not None
     sentence = gold.sentence
-    offset = row.text.find(sentence[: min(len(sentence), 20)])  # gold sentence within segment
     for part in ("mention", "cue", "content"):
         text = getattr(gold, part)
         if not text:
             continue
         out[f"{part}_n"] += 1
-        start = sentence.find(text)
-        want = _trimmed(row.text, (start + max(offset, 0), start + max(offset, 0) + len(text)))
+        start = sentence.find(text) + row.shift  # into the segment's coordinates
+        span = (max(0, start), min(len(row.text), start + len(text)))
+        want = _trimmed(row.text, span) if span[1] > span[0] else (0, 0)
         span = getattr(got, f"{part}_span")
         if span is None:
             continue
