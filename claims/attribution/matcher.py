@@ -196,7 +196,7 @@ _SUBJECT_GAP_RE = re.compile(
     r"|its\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:briefing|address|interview|conference|statement"
     r"|post|video|speech|meeting)|in\s+[A-Z][\w-]+|yesterday|today|tonight|once|first"
     r"|quoted\s+as|cited\s+as|(?:quoted|cited)\s+by\s+[^,\"]{1,40}?\s+as|widely|reportedly"
-    r"|in\s+a\s+statement|\w+ly|long|still|now|just|already)[\s,]+)*",
+    r"|in\s+a\s+statement|\w+ly|long|still|now|just|already|there|here)[\s,]+)*",
     re.IGNORECASE,
 )
 _NEGATION_RE = re.compile(r"\b(?:never|not)\b|n't\b", re.IGNORECASE)
@@ -311,6 +311,11 @@ def _according_to(s: _Sentence) -> _Cue | None:
     # itself begin with "the" ("the Defence Ministry").
     after = s.first_after(match.start("object"))
     phrase = s.phrase(speakers.phrase_after(s.outside, match.end()))
+    pronoun = re.match(r"(him|her|them)\b", s.outside[match.end() :], re.IGNORECASE)
+    if pronoun:  # "According to him, ..."
+        word = {"him": "he", "her": "she", "them": "they"}[pronoun[1].lower()]
+        cand = _Candidate(match.end(), match.end() + len(pronoun[1]), None, "pronoun", word)
+        return _Cue(cand, match.start(), cand.end, verb=verb)
     # "according to the Kyiv Independent": a taxonomy name inside a longer name is not it
     if (
         after is not None
@@ -368,6 +373,12 @@ _CITED_RE = re.compile(
 )
 
 
+_PART_OF_NAME_RE = re.compile(
+    r"(?:\b[A-Z][\w'\u2019-]*\s+of\s+(?:the\s+)?"
+    r"|\b(?:mission|office|embassy|representative|delegation|monitors?)\s+in\s+)$"
+)
+
+
 def _subject(s: _Sentence, pos: int, evidence: bool = False) -> _Candidate | None:
     """The subject of the verb at pos. An appositive between commas is skipped to its head
     ("Energoatom, Ukraine's state nuclear company, said"; "Peskov, speaking to reporters in
@@ -397,6 +408,10 @@ def _subject(s: _Sentence, pos: int, evidence: bool = False) -> _Candidate | Non
             continue
         if evidence and cand.entry is None:
             break
+        if cand.entry is not None and _PART_OF_NAME_RE.search(
+            s.outside, max(0, cand.start - 60), cand.start
+        ):
+            break  # "The National Police of Ukraine said": the phrase, not Ukraine
         if _SUBJECT_GAP_RE.fullmatch(s.outside[cand.end : pos]):
             return cand
         break
@@ -447,7 +462,11 @@ def _with_entry(s: _Sentence, phrase: _Candidate) -> _Candidate:
     if inside:
         last = inside[-1]
         rest = s.outside[last.end : head_end].split()
-        if not any(w[:1].isupper() for w in rest):
+        of_place = re.search(r"\bof\s+(?:the\s+)?$", s.outside[phrase.start : last.start])
+        # "IAEA Director General Rafael Grossi" speaks for the IAEA; "Kyiv regional governor X"
+        # is not Kyiv: a one-word place alias does not absorb the person after it
+        place = len(last.text.split()) == 1 and last.entry.kind in (UNNAMED_KIND, "government")
+        if not of_place and (not any(w[:1].isupper() for w in rest) or not place):
             return _Candidate(phrase.start, phrase.end, last.entry, "", phrase.text)
     return phrase
 
@@ -500,7 +519,7 @@ def _said_inversion(s: _Sentence) -> _Cue | None:
 
 
 _PASSIVE_BY_RE = re.compile(
-    r"\b(?:was|were|is|are|has\s+been|have\s+been|had\s+been)\s+(?:first\s+)?(?:reported"
+    r"\b(?:was|were|is|are|has\s+been|have\s+been|had\s+been|as)\s+(?:first\s+)?(?:reported"
     r"|announced|confirmed|stated|claimed|said|published|posted|disclosed|revealed|described"
     r"|called|characteri[sz]ed|branded|labell?ed|denied)\s+by\s+",
     re.IGNORECASE,

@@ -313,6 +313,7 @@ _OUTLET_CONTEXT = frozenset(
 def _cue(words, hits, text: str):
     """(verb span, speaker phrase or None) of the first cue in the sentence, or None."""
     phrases = _phrases(words, hits)
+    unspoken: tuple[int, int] | None = None  # the first cue verb with no speaker found
     for i, w in enumerate(words):
         low = w.text.lower()
         nxt = words[i + 1].text.lower() if i + 1 < len(words) else ""
@@ -350,7 +351,13 @@ def _cue(words, hits, text: str):
             continue
         if i and words[i - 1].text.lower() == "не":
             return None  # "не стал комментировать", "не уточнили": nothing claimed
-        return (w.start, w.end), _speaker_of(words, phrases, i, text)
+        speaker = _speaker_of(words, phrases, i, text)
+        if speaker is not None:
+            return (w.start, w.end), speaker
+        # "Песков, отвечая на вопросы, назвал ...": a later verb may have the speaker
+        unspoken = unspoken or (w.start, w.end)
+    if unspoken is not None:
+        return unspoken, None
     # "Генштаб: за добу ..." (a live-blog item opens with its speaker)
     if phrases and phrases[0].first == 0 and phrases[0].kind != "pronoun":
         end = words[phrases[0].last].end

@@ -182,7 +182,10 @@ def _trailing_name(phrase: str) -> str | None:
     words = phrase.split()
     taken: list[str] = []
     for word in reversed(words):
-        if (_is_cap(word) and not word.endswith(("'s", "\u2019s"))) or (
+        possessive = word.endswith(("'s", "\u2019s"))
+        # a possessive inside the name stays ("Kherson Regional Children's Hospital")
+        inside = possessive and len(taken) >= 2
+        if (_is_cap(word) and (not possessive or inside)) or (
             word.lower() in ("of", "for", "the", "and", "on") and taken
         ):
             taken.append(word)

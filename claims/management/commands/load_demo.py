@@ -46,7 +46,8 @@ class Command(BaseCommand):
         services.demo_users_ensure(users=DEMO_USERS)
         services.suggestions_refresh()  # the taxonomy may have changed since the last import
         articles = [
-            Article.objects.get(checksum=importing.body_checksum(record.body)) for record in records
+            Article.objects.get(checksum=importing.body_checksum(record.body))
+            for record in records
         ]
         article = articles[0]  # the English one, labelled below
         annotators = User.objects.filter(username__in=["annotator1", "annotator2", "annotator3"])
