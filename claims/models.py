@@ -7,6 +7,12 @@ from django.db.models.functions import Length, Lower
 from simple_history.models import HistoricalRecords
 
 
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    RUSSIAN = "ru", "Russian"
+    UKRAINIAN = "uk", "Ukrainian"
+
+
 class Article(models.Model):
     title = models.CharField(max_length=500)
     # The text exactly as imported; sentence offsets point into it, so it is never altered.
@@ -17,6 +23,8 @@ class Article(models.Model):
     # NULL, not "", when absent: the unique constraint must not treat absent ids as equal.
     external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the body.")
+    # Detected at import (claims.attribution.language); the attribution rules differ by it.
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Who created, changed or deleted it, and when: a deleted article keeps its last version.
@@ -43,6 +51,9 @@ class Article(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(checksum__regex=r"^[0-9a-f]{64}$"), name="article_checksum_sha256"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=["", *Language.values]), name="article_language_valid"
             ),
         ]
 
@@ -75,6 +86,14 @@ class SourceKind(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+def _span_valid(prefix: str, name: str, *, optional: bool) -> models.CheckConstraint:
+    start, end = f"{name}_start", f"{name}_end"
+    ordered = Q(**{f"{start}__isnull": False, f"{end}__gt": F(start)})
+    if optional:
+        ordered |= Q(**{f"{start}__isnull": True, f"{end}__isnull": True})
+    return models.CheckConstraint(condition=ordered, name=f"{prefix}_{name}_span_valid")
+
+
 class SentenceQuerySet(models.QuerySet):
     def annotatable(self):
         return self.filter(kind=Sentence.Kind.SENTENCE)
@@ -101,8 +120,20 @@ class Sentence(models.Model):
         "VerificationStatus", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     suggested_is_claim = models.BooleanField(default=False)
+    # The suggested spans, as offsets into the sentence text (not the body): the cue ("said"),
+    # the source mention ("the ministry") and the content (what is claimed).
     cue_start = models.PositiveIntegerField(null=True, blank=True)
     cue_end = models.PositiveIntegerField(null=True, blank=True)
+    mention_start = models.PositiveIntegerField(null=True, blank=True)
+    mention_end = models.PositiveIntegerField(null=True, blank=True)
+    content_start = models.PositiveIntegerField(null=True, blank=True)
+    content_end = models.PositiveIntegerField(null=True, blank=True)
+    # A speaker the taxonomy does not know, as the annotator would propose it (one key).
+    suggested_new_source_name = models.CharField(max_length=200, blank=True)
+    suggested_new_source_kind = models.CharField(
+        max_length=32, choices=SourceKind.choices, blank=True
+    )
+    suggested_new_source_side = models.CharField(max_length=100, blank=True)
 
     objects = SentenceQuerySet.as_manager()
 
@@ -127,6 +158,21 @@ class Sentence(models.Model):
                 | Q(cue_start__isnull=False, cue_end__gt=F("cue_start")),
                 name="sentence_cue_span_valid",
             ),
+            _span_valid("sentence", "mention", optional=True),
+            _span_valid("sentence", "content", optional=True),
+            # inside the sentence text: offsets are relative to it
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{role}_end__isnull": True})
+                    | Q(**{f"{role}_end__lte": F("end") - F("start")}),
+                    name=f"sentence_{role}_span_in_text",
+                )
+                for role in ("cue", "mention", "content")
+            ),
+            models.CheckConstraint(
+                condition=Q(suggested_new_source_kind__in=["", *SourceKind.values]),
+                name="sentence_new_source_kind_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -135,6 +181,15 @@ class Sentence(models.Model):
     @property
     def is_annotatable(self) -> bool:
         return self.kind == self.Kind.SENTENCE
+
+    def suggested_span(self, role: str, *, body: bool = False) -> tuple[int, int] | None:
+        """A suggested span ("cue", "mention", "content") as offsets into the sentence text,
+        or into the article body with `body`; None when the suggestion has none."""
+        start, end = getattr(self, f"{role}_start"), getattr(self, f"{role}_end")
+        if start is None or end is None:
+            return None
+        shift = self.start if body else 0
+        return start + shift, end + shift
 
     @property
     def cue_parts(self) -> tuple[str, str, str]:
@@ -304,6 +359,8 @@ class Annotation(models.Model):
     suggested_source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # … and the new source it suggested when the speaker is not in the taxonomy.
+    suggested_new_source_name = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True)
     evidence_url = models.URLField(max_length=1000, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -334,14 +391,6 @@ class Annotation(models.Model):
         if self.span_start is None:
             return ""
         return self.sentence.text[self.span_start : self.span_end]
-
-
-def _span_valid(prefix: str, name: str, *, optional: bool) -> models.CheckConstraint:
-    start, end = f"{name}_start", f"{name}_end"
-    ordered = Q(**{f"{start}__isnull": False, f"{end}__gt": F(start)})
-    if optional:
-        ordered |= Q(**{f"{start}__isnull": True, f"{end}__isnull": True})
-    return models.CheckConstraint(condition=ordered, name=f"{prefix}_{name}_span_valid")
 
 
 class Claim(models.Model):
