@@ -86,12 +86,18 @@ class SourceKind(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-def _span_valid(prefix: str, name: str, *, optional: bool) -> models.CheckConstraint:
-    start, end = f"{name}_start", f"{name}_end"
-    ordered = Q(**{f"{start}__isnull": False, f"{end}__gt": F(start)})
-    if optional:
-        ordered |= Q(**{f"{start}__isnull": True, f"{end}__isnull": True})
-    return models.CheckConstraint(condition=ordered, name=f"{prefix}_{name}_span_valid")
+def _sentence_span_valid(role: str) -> models.CheckConstraint:
+    start, end = f"{role}_start", f"{role}_end"
+    inside = {
+        f"{start}__isnull": False,
+        f"{end}__isnull": False,  # else "end > start" is NULL, which a CHECK lets pass
+        f"{end}__gt": F(start),
+        f"{end}__lte": F("end") - F("start"),
+    }
+    return models.CheckConstraint(
+        condition=Q(**{f"{start}__isnull": True, f"{end}__isnull": True}) | Q(**inside),
+        name=f"sentence_{role}_span_valid",
+    )
 
 
 class SentenceQuerySet(models.QuerySet):
@@ -153,22 +159,8 @@ class Sentence(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=SentenceKind.values), name="sentence_kind_valid"
             ),
-            models.CheckConstraint(
-                condition=Q(cue_start__isnull=True, cue_end__isnull=True)
-                | Q(cue_start__isnull=False, cue_end__gt=F("cue_start")),
-                name="sentence_cue_span_valid",
-            ),
-            _span_valid("sentence", "mention", optional=True),
-            _span_valid("sentence", "content", optional=True),
-            # inside the sentence text: offsets are relative to it
-            *(
-                models.CheckConstraint(
-                    condition=Q(**{f"{role}_end__isnull": True})
-                    | Q(**{f"{role}_end__lte": F("end") - F("start")}),
-                    name=f"sentence_{role}_span_in_text",
-                )
-                for role in ("cue", "mention", "content")
-            ),
+            # Suggested spans: both ends or neither, ordered, inside the sentence's text.
+            *(_sentence_span_valid(role) for role in ("cue", "mention", "content")),
             models.CheckConstraint(
                 condition=Q(suggested_new_source_kind__in=["", *SourceKind.values]),
                 name="sentence_new_source_kind_valid",
@@ -391,6 +383,14 @@ class Annotation(models.Model):
         if self.span_start is None:
             return ""
         return self.sentence.text[self.span_start : self.span_end]
+
+
+def _span_valid(prefix: str, name: str, *, optional: bool) -> models.CheckConstraint:
+    start, end = f"{name}_start", f"{name}_end"
+    ordered = Q(**{f"{start}__isnull": False, f"{end}__gt": F(start)})
+    if optional:
+        ordered |= Q(**{f"{start}__isnull": True, f"{end}__isnull": True})
+    return models.CheckConstraint(condition=ordered, name=f"{prefix}_{name}_span_valid")
 
 
 class Claim(models.Model):

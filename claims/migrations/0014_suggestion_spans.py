@@ -1,7 +1,8 @@
 """Suggestions with spans: a sentence's suggested source mention and content beside its cue
-(offsets into the sentence text, kept inside it), the new source suggested for a speaker the
-taxonomy lacks, the suggestion's new source on each annotation (to measure acceptance), and the
-article's language. Existing rows keep blank / NULL values until `refresh_suggestions`.
+(offsets into the sentence text: both ends or neither, ordered, inside the text; the cue's
+constraint now says so too), the new source suggested for a speaker the taxonomy lacks, the
+suggestion's new source on each annotation (to measure acceptance), and the article's
+language. Existing rows keep blank / NULL values until `refresh_suggestions`.
 
 SQLite adds these columns by rebuilding claims_article, claims_sentence and claims_annotation,
 and refuses to rename a rebuilt table while the claim-span triggers of 0013 name it: they are
@@ -37,6 +38,10 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(sqlite_triggers_drop, sqlite_triggers_create, elidable=False),
+        migrations.RemoveConstraint(
+            model_name='sentence',
+            name='sentence_cue_span_valid',
+        ),
         migrations.AddField(
             model_name='annotation',
             name='suggested_new_source_name',
@@ -93,23 +98,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='sentence',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('mention_end__gt', models.F('mention_start')), ('mention_start__isnull', False)), models.Q(('mention_end__isnull', True), ('mention_start__isnull', True)), _connector='OR'), name='sentence_mention_span_valid'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('cue_end__isnull', True), ('cue_start__isnull', True)), models.Q(('cue_end__gt', models.F('cue_start')), ('cue_end__isnull', False), ('cue_end__lte', django.db.models.expressions.CombinedExpression(models.F('end'), '-', models.F('start'))), ('cue_start__isnull', False)), _connector='OR'), name='sentence_cue_span_valid'),
         ),
         migrations.AddConstraint(
             model_name='sentence',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('content_end__gt', models.F('content_start')), ('content_start__isnull', False)), models.Q(('content_end__isnull', True), ('content_start__isnull', True)), _connector='OR'), name='sentence_content_span_valid'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('mention_end__isnull', True), ('mention_start__isnull', True)), models.Q(('mention_end__gt', models.F('mention_start')), ('mention_end__isnull', False), ('mention_end__lte', django.db.models.expressions.CombinedExpression(models.F('end'), '-', models.F('start'))), ('mention_start__isnull', False)), _connector='OR'), name='sentence_mention_span_valid'),
         ),
         migrations.AddConstraint(
             model_name='sentence',
-            constraint=models.CheckConstraint(condition=models.Q(('cue_end__isnull', True), ('cue_end__lte', django.db.models.expressions.CombinedExpression(models.F('end'), '-', models.F('start'))), _connector='OR'), name='sentence_cue_span_in_text'),
-        ),
-        migrations.AddConstraint(
-            model_name='sentence',
-            constraint=models.CheckConstraint(condition=models.Q(('mention_end__isnull', True), ('mention_end__lte', django.db.models.expressions.CombinedExpression(models.F('end'), '-', models.F('start'))), _connector='OR'), name='sentence_mention_span_in_text'),
-        ),
-        migrations.AddConstraint(
-            model_name='sentence',
-            constraint=models.CheckConstraint(condition=models.Q(('content_end__isnull', True), ('content_end__lte', django.db.models.expressions.CombinedExpression(models.F('end'), '-', models.F('start'))), _connector='OR'), name='sentence_content_span_in_text'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('content_end__isnull', True), ('content_start__isnull', True)), models.Q(('content_end__gt', models.F('content_start')), ('content_end__isnull', False), ('content_end__lte', django.db.models.expressions.CombinedExpression(models.F('end'), '-', models.F('start'))), ('content_start__isnull', False)), _connector='OR'), name='sentence_content_span_valid'),
         ),
         migrations.AddConstraint(
             model_name='sentence',
