@@ -183,6 +183,21 @@ class Sentence(models.Model):
         shift = self.start if body else 0
         return start + shift, end + shift
 
+    def suggested_claim_spans(self) -> dict[str, int | None]:
+        """The spans of the claim the suggestion proposes, in body offsets (as claims hold
+        them): the suggested content, else the whole sentence; the cue; the source mention."""
+        content = self.suggested_span("content", body=True) or (self.start, self.end)
+        cue = self.suggested_span("cue", body=True) or (None, None)
+        mention = self.suggested_span("mention", body=True) or (None, None)
+        return {
+            "content_start": content[0],
+            "content_end": content[1],
+            "cue_start": cue[0],
+            "cue_end": cue[1],
+            "mention_start": mention[0],
+            "mention_end": mention[1],
+        }
+
     @property
     def cue_parts(self) -> tuple[str, str, str]:
         """The text split around the suggested attribution cue: (before, cue, after)."""

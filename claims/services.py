@@ -1252,16 +1252,8 @@ def suggested_claim(sentence: Sentence, **changes) -> dict:
     """The claim a sentence's suggestion proposes (body offsets): its content the suggested
     content span (else the whole sentence), its cue and source mention the suggested ones,
     its source, type and status the suggested ones."""
-    content = sentence.suggested_span("content", body=True) or (sentence.start, sentence.end)
-    cue = sentence.suggested_span("cue", body=True) or (None, None)
-    mention = sentence.suggested_span("mention", body=True) or (None, None)
     claim = {
-        "content_start": content[0],
-        "content_end": content[1],
-        "cue_start": cue[0],
-        "cue_end": cue[1],
-        "mention_start": mention[0],
-        "mention_end": mention[1],
+        **sentence.suggested_claim_spans(),
         "source_id": sentence.suggested_source_id,
         "attribution_type": sentence.suggested_attribution,
         "status_id": sentence.suggested_status_id,

@@ -290,20 +290,12 @@ def _label_initial(sentence) -> tuple[dict, list[dict]]:
 
 
 def _suggested_claim(sentence) -> dict:
-    """The suggestion as a claim (body offsets): its content span, else the whole sentence;
-    its cue and source mention; its source, or the suggested new source once the annotator
-    can use it (they proposed it: see selectors.with_suggestion)."""
-    content = sentence.suggested_span("content", body=True) or (sentence.start, sentence.end)
-    cue = sentence.suggested_span("cue", body=True) or (None, None)
-    mention = sentence.suggested_span("mention", body=True) or (None, None)
+    """The suggestion as a claim: its spans (the suggested content, else the whole sentence;
+    cue; source mention), its source, or the suggested new source once the annotator can use
+    it (they proposed it: see selectors.with_suggestion)."""
     source = sentence.suggested_source or getattr(sentence, "suggested_new_source", None)
     return {
-        "content_start": content[0],
-        "content_end": content[1],
-        "cue_start": cue[0],
-        "cue_end": cue[1],
-        "mention_start": mention[0],
-        "mention_end": mention[1],
+        **sentence.suggested_claim_spans(),
         "source": source.name if source else "",
         "attribution_type": sentence.suggested_attribution,
         "status": sentence.suggested_status.code if sentence.suggested_status else None,
