@@ -198,17 +198,6 @@ class Sentence(models.Model):
             "mention_end": mention[1],
         }
 
-    @property
-    def cue_parts(self) -> tuple[str, str, str]:
-        """The text split around the suggested attribution cue: (before, cue, after)."""
-        if self.cue_start is None:
-            return self.text, "", ""
-        return (
-            self.text[: self.cue_start],
-            self.text[self.cue_start : self.cue_end],
-            self.text[self.cue_end :],
-        )
-
 
 class Source(models.Model):
     Kind = SourceKind
