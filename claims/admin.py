@@ -221,7 +221,7 @@ class ArticleAdmin(
         "external_id",
         "created_at",
     )
-    list_filter = ("published_on", "outlet")
+    list_filter = ("published_on", "outlet", "language")
     search_fields = ("title", "external_id", "outlet", "url")
     date_hierarchy = "published_on"
 

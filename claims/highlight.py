@@ -115,3 +115,26 @@ def marked_html(segments: Iterable[Segment]) -> str:
         else:
             parts.append(text)
     return "".join(parts)
+
+
+ROLE_NAMES = {"content": "content", "cue": "cue", "mention": "source mention"}
+
+
+def suggested_html(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
+    """A sentence's text as HTML with the suggestion's spans (offsets into the text, with
+    their roles) marked: each piece in a ``<mark class="suggested span-…">`` titled with the
+    roles it holds, so the suggested cue, source mention and content read apart."""
+    parts = []
+    for segment in segments(text, 0, [Span(start, end, role) for start, end, role in spans]):
+        piece = html.escape(segment.text, quote=False)
+        if segment.roles:
+            names = " and ".join(
+                dict.fromkeys(ROLE_NAMES.get(r.role, r.role) for r in segment.roles)
+            )
+            title = f"Suggested {names}"
+            parts.append(
+                f'<mark class="suggested {segment.classes}" title="{title}">{piece}</mark>'
+            )
+        else:
+            parts.append(piece)
+    return "".join(parts)

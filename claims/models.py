@@ -7,6 +7,12 @@ from django.db.models.functions import Length, Lower
 from simple_history.models import HistoricalRecords
 
 
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    RUSSIAN = "ru", "Russian"
+    UKRAINIAN = "uk", "Ukrainian"
+
+
 class Article(models.Model):
     title = models.CharField(max_length=500)
     # The text exactly as imported; sentence offsets point into it, so it is never altered.
@@ -17,6 +23,8 @@ class Article(models.Model):
     # NULL, not "", when absent: the unique constraint must not treat absent ids as equal.
     external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the body.")
+    # Detected at import (claims.attribution.language); the attribution rules differ by it.
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Who created, changed or deleted it, and when: a deleted article keeps its last version.
@@ -43,6 +51,9 @@ class Article(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(checksum__regex=r"^[0-9a-f]{64}$"), name="article_checksum_sha256"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=["", *Language.values]), name="article_language_valid"
             ),
         ]
 
@@ -76,6 +87,20 @@ class SourceKind(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+def _sentence_span_valid(role: str) -> models.CheckConstraint:
+    start, end = f"{role}_start", f"{role}_end"
+    inside = {
+        f"{start}__isnull": False,
+        f"{end}__isnull": False,  # else "end > start" is NULL, which a CHECK lets pass
+        f"{end}__gt": F(start),
+        f"{end}__lte": F("end") - F("start"),
+    }
+    return models.CheckConstraint(
+        condition=Q(**{f"{start}__isnull": True, f"{end}__isnull": True}) | Q(**inside),
+        name=f"sentence_{role}_span_valid",
+    )
+
+
 class SentenceQuerySet(models.QuerySet):
     def annotatable(self):
         return self.filter(kind=Sentence.Kind.SENTENCE)
@@ -102,8 +127,20 @@ class Sentence(models.Model):
         "VerificationStatus", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     suggested_is_claim = models.BooleanField(default=False)
+    # The suggested spans, as offsets into the sentence text (not the body): the cue ("said"),
+    # the source mention ("the ministry") and the content (what is claimed).
     cue_start = models.PositiveIntegerField(null=True, blank=True)
     cue_end = models.PositiveIntegerField(null=True, blank=True)
+    mention_start = models.PositiveIntegerField(null=True, blank=True)
+    mention_end = models.PositiveIntegerField(null=True, blank=True)
+    content_start = models.PositiveIntegerField(null=True, blank=True)
+    content_end = models.PositiveIntegerField(null=True, blank=True)
+    # A speaker the taxonomy does not know, as the annotator would propose it (one key).
+    suggested_new_source_name = models.CharField(max_length=200, blank=True)
+    suggested_new_source_kind = models.CharField(
+        max_length=32, choices=SourceKind.choices, blank=True
+    )
+    suggested_new_source_side = models.CharField(max_length=100, blank=True)
 
     objects = SentenceQuerySet.as_manager()
 
@@ -123,10 +160,11 @@ class Sentence(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=SentenceKind.values), name="sentence_kind_valid"
             ),
+            # Suggested spans: both ends or neither, ordered, inside the sentence's text.
+            *(_sentence_span_valid(role) for role in ("cue", "mention", "content")),
             models.CheckConstraint(
-                condition=Q(cue_start__isnull=True, cue_end__isnull=True)
-                | Q(cue_start__isnull=False, cue_end__gt=F("cue_start")),
-                name="sentence_cue_span_valid",
+                condition=Q(suggested_new_source_kind__in=["", *SourceKind.values]),
+                name="sentence_new_source_kind_valid",
             ),
         ]
 
@@ -137,16 +175,29 @@ class Sentence(models.Model):
     def is_annotatable(self) -> bool:
         return self.kind == self.Kind.SENTENCE
 
-    @property
-    def cue_parts(self) -> tuple[str, str, str]:
-        """The text split around the suggested attribution cue: (before, cue, after)."""
-        if self.cue_start is None:
-            return self.text, "", ""
-        return (
-            self.text[: self.cue_start],
-            self.text[self.cue_start : self.cue_end],
-            self.text[self.cue_end :],
-        )
+    def suggested_span(self, role: str, *, body: bool = False) -> tuple[int, int] | None:
+        """A suggested span ("cue", "mention", "content") as offsets into the sentence text,
+        or into the article body with `body`; None when the suggestion has none."""
+        start, end = getattr(self, f"{role}_start"), getattr(self, f"{role}_end")
+        if start is None or end is None:
+            return None
+        shift = self.start if body else 0
+        return start + shift, end + shift
+
+    def suggested_claim_spans(self) -> dict[str, int | None]:
+        """The spans of the claim the suggestion proposes, in body offsets (as claims hold
+        them): the suggested content, else the whole sentence; the cue; the source mention."""
+        content = self.suggested_span("content", body=True) or (self.start, self.end)
+        cue = self.suggested_span("cue", body=True) or (None, None)
+        mention = self.suggested_span("mention", body=True) or (None, None)
+        return {
+            "content_start": content[0],
+            "content_end": content[1],
+            "cue_start": cue[0],
+            "cue_end": cue[1],
+            "mention_start": mention[0],
+            "mention_end": mention[1],
+        }
 
 
 class Source(models.Model):
@@ -305,6 +356,8 @@ class Annotation(models.Model):
     suggested_source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # … and the new source it suggested when the speaker is not in the taxonomy.
+    suggested_new_source_name = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True)
     evidence_url = models.URLField(max_length=1000, blank=True)
     version = models.PositiveIntegerField(default=1)

@@ -266,10 +266,34 @@ def _progress() -> dict:
 
 
 def _suggestions() -> dict:
+    """How often annotators keep what was suggested, from the suggestion each label started
+    from: the taxonomy source suggested (kept: the label's source is it), and the new source
+    suggested for a speaker the taxonomy lacked (kept: the label's source is called so, by
+    name or by an alias, the name a proposal leaves behind when an editor merges it)."""
     counts = Annotation.objects.filter(suggested_source__isnull=False).aggregate(
         offered=Count("id"), kept=Count("id", filter=Q(source_id=F("suggested_source_id")))
     )
-    return {**counts, "rate_pct": _pct(counts["kept"], counts["offered"])}
+    # One row per annotation and alias of its source (a LEFT JOIN): compared here, as names
+    # are compared everywhere (whitespace and case folded; SQLite folds ASCII only).
+    names: dict[int, tuple[str, set[str]]] = {}
+    rows = Annotation.objects.exclude(suggested_new_source_name="").values_list(
+        "id", "suggested_new_source_name", "source__name", "source__aliases__alias"
+    )
+    for pk, suggested, name, alias in rows:
+        chosen = names.setdefault(pk, (_fold(suggested), set()))[1]
+        chosen.update(_fold(n) for n in (name, alias) if n)
+    new_kept = sum(suggested in chosen for suggested, chosen in names.values())
+    return {
+        **counts,
+        "rate_pct": _pct(counts["kept"], counts["offered"]),
+        "new_offered": len(names),
+        "new_kept": new_kept,
+        "new_rate_pct": _pct(new_kept, len(names)),
+    }
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
 
 def _pct(part: int, whole: int) -> int | None:

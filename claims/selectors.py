@@ -220,6 +220,21 @@ def attach_segments(sentences: list[Sentence]) -> None:
         sentence.marked = mark_safe(highlight.marked_html(segments))  # the pieces are escaped
 
 
+def with_suggestion(sentence: Sentence, *, user) -> Sentence:
+    """Set `.suggested_marked`: the text with the suggested content, cue and source mention
+    marked; and `.suggested_new_source`: for a suggested new source, the source of that name
+    the user can already use (they proposed it, or it was approved since), else None."""
+    marks = [(*span, role) for role in highlight.ROLES if (span := sentence.suggested_span(role))]
+    sentence.suggested_marked = mark_safe(highlight.suggested_html(sentence.text, marks))
+    name = sentence.suggested_new_source_name
+    sentence.suggested_new_source = (
+        resolve_source_name(name, user=user)
+        if name and sentence.suggested_source_id is None
+        else None
+    )
+    return sentence
+
+
 # No gold label here: nothing the annotator is shown may depend on it (blind annotation).
 _EDIT_RELATED = ("suggested_source", "suggested_status", "review")
 
@@ -331,8 +346,12 @@ def source_usable(source: Source, *, user) -> bool:
 
 def _source_named(name: str, candidates: QuerySet[Source]) -> Source | None:
     name = " ".join(name.split())
-    source = candidates.filter(name__iexact=name).first() or (
-        candidates.filter(aliases__alias__iexact=name).first()
+    # One query: the source of that name, else the one with that alias (both are unique).
+    source = (
+        candidates.filter(Q(name__iexact=name) | Q(aliases__alias__iexact=name))
+        .annotate(by_alias=Case(When(name__iexact=name, then=Value(0)), default=Value(1)))
+        .order_by("by_alias")
+        .first()
     )
     seen = set()
     while source is not None and source.merged_into_id is not None and source.pk not in seen:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claims import attribution, segmentation, selectors, spans
+from claims.attribution import language
 from claims.importing import ArticleRecord, body_checksum, title_from_body
 from claims.models import (
     Annotation,
@@ -115,7 +116,8 @@ def article_upsert(
                 article.title = title_from_body(record.body)  # the title was derived: follow
                 changed.append("title")
             article.body, article.checksum = record.body, checksum
-            changed += ["body", "checksum"]
+            article.language = language.detect(record.body)
+            changed += ["body", "checksum", "language"]
         for field in ("title", "published_on", "outlet", "url", "external_id"):
             value = getattr(record, field)
             if value not in (None, "") and getattr(article, field) != value:
@@ -226,6 +228,7 @@ def _article_new(
         url=record.url,
         external_id=record.external_id,
         checksum=checksum,
+        language=language.detect(record.body),
     )
 
 
@@ -313,15 +316,37 @@ def suggester_load() -> Suggester:
     )
 
 
+SUGGESTION_FIELDS = [
+    "suggested_source",
+    "suggested_attribution",
+    "suggested_is_claim",
+    "suggested_status",
+    "cue_start",
+    "cue_end",
+    "mention_start",
+    "mention_end",
+    "content_start",
+    "content_end",
+    "suggested_new_source_name",
+    "suggested_new_source_kind",
+    "suggested_new_source_side",
+]
+
+
 def _suggest(article: Article, sentences: list[Sentence], suggester: Suggester | None) -> None:
-    """Set the suggestion fields of an article's annotatable sentences, in memory."""
+    """Set the suggestion fields of an article's annotatable sentences, in memory. The rules
+    read the article's language (detected when it has none yet: `article.language`)."""
     suggester = suggester or suggester_load()
+    if not article.language:
+        article.language = language.detect(article.body)
     breaks = {
         i
         for i, (prev, cur) in enumerate(itertools.pairwise(sentences), start=1)
         if "\n" in article.body[prev.end : cur.start]
     }
-    suggestions = suggester.matcher.suggest([s.text for s in sentences], paragraph_breaks=breaks)
+    suggestions = suggester.matcher.suggest(
+        [s.text for s in sentences], paragraph_breaks=breaks, lang=article.language
+    )
     hint = attribution.status_hint(article.body)
     status = suggester.statuses.get(hint) if hint else None
     for sentence, suggestion in zip(sentences, suggestions, strict=True):
@@ -329,28 +354,38 @@ def _suggest(article: Article, sentences: list[Sentence], suggester: Suggester |
         sentence.suggested_attribution = suggestion.attribution_type if suggestion.is_claim else ""
         sentence.suggested_is_claim = suggestion.is_claim
         sentence.suggested_status = status if suggestion.is_claim else None
-        start = sentence.text.find(suggestion.cue) if suggestion.cue else -1
-        sentence.cue_start, sentence.cue_end = (
-            (start, start + len(suggestion.cue)) if start >= 0 else (None, None)
+        size = len(sentence.text)
+        for role in ("cue", "mention", "content"):
+            start, end = _relative_span(getattr(suggestion, f"{role}_span"), size)
+            setattr(sentence, f"{role}_start", start)
+            setattr(sentence, f"{role}_end", end)
+        new = suggestion.new_source if suggestion.source_id is None else None
+        name = " ".join(new.name.split())[:200] if new else ""  # as source_propose stores it
+        sentence.suggested_new_source_name = name
+        sentence.suggested_new_source_kind = (
+            (new.kind if new.kind in Source.Kind.values else Source.Kind.UNKNOWN) if name else ""
         )
+        sentence.suggested_new_source_side = new.side.strip()[:100] if name else ""
+
+
+def _relative_span(span: tuple[int, int] | None, size: int) -> tuple[int | None, int | None]:
+    """A suggested span inside a sentence of `size` characters, or (None, None): a span the
+    rules got wrong (empty, reversed, past the text) is dropped, not stored."""
+    if span is None:
+        return None, None
+    start, end = span
+    return (start, end) if 0 <= start < end <= size else (None, None)
 
 
 def article_suggest(*, article: Article, suggester: Suggester | None = None) -> None:
-    """Recompute and store the suggestions of an article's sentences (the taxonomy changed)."""
+    """Recompute and store the suggestions of an article's sentences (the taxonomy changed),
+    and the article's language when it was not known yet (imported before it was detected)."""
     sentences = list(article.sentences.annotatable().order_by("position"))
+    had_language = bool(article.language)
     _suggest(article, sentences, suggester)
-    Sentence.objects.bulk_update(
-        sentences,
-        [
-            "suggested_source",
-            "suggested_attribution",
-            "suggested_is_claim",
-            "suggested_status",
-            "cue_start",
-            "cue_end",
-        ],
-        batch_size=500,
-    )
+    if not had_language:  # derived from the body: no history row of its own
+        Article.objects.filter(pk=article.pk).update(language=article.language)
+    Sentence.objects.bulk_update(sentences, SUGGESTION_FIELDS, batch_size=500)
 
 
 def source_matcher() -> attribution.SourceMatcher:
@@ -594,6 +629,7 @@ def _annotation_write(sentence, annotator, label: dict, expected_version: int) -
         action = AnnotationEvent.Action.UPDATED
     _label_fields_set(current, label, sentence)
     current.suggested_source_id = sentence.suggested_source_id
+    current.suggested_new_source_name = sentence.suggested_new_source_name
     if action == AnnotationEvent.Action.CREATED:
         try:
             current.save()  # no savepoint: a failure rolls the whole transaction back
@@ -1217,16 +1253,11 @@ _DEMO_DISSENT = {
 
 
 def suggested_claim(sentence: Sentence, **changes) -> dict:
-    """The claim a sentence's suggestion proposes: its content the whole sentence, its cue the
-    suggested cue, its source, type and status the suggested ones (body offsets)."""
-    cue = sentence.cue_start is not None
+    """The claim a sentence's suggestion proposes (body offsets): its content the suggested
+    content span (else the whole sentence), its cue and source mention the suggested ones,
+    its source, type and status the suggested ones."""
     claim = {
-        "content_start": sentence.start,
-        "content_end": sentence.end,
-        "cue_start": sentence.start + sentence.cue_start if cue else None,
-        "cue_end": sentence.start + sentence.cue_end if cue else None,
-        "mention_start": None,
-        "mention_end": None,
+        **sentence.suggested_claim_spans(),
         "source_id": sentence.suggested_source_id,
         "attribution_type": sentence.suggested_attribution,
         "status_id": sentence.suggested_status_id,

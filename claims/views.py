@@ -217,6 +217,8 @@ def _pick_current(sentences, wanted):
 
 
 def _editor_context(request, article, sentence, *, sentences=None, form=None, **extra):
+    if sentence is not None:
+        selectors.with_suggestion(sentence, user=request.user)
     if form is None and sentence is not None:
         form = _label_form(request, article, sentence)
     return {
@@ -288,15 +290,13 @@ def _label_initial(sentence) -> tuple[dict, list[dict]]:
 
 
 def _suggested_claim(sentence) -> dict:
-    """The suggestion as a claim: the whole sentence as content, the cue that was found."""
-    cue = sentence.cue_start is not None and sentence.cue_end is not None
+    """The suggestion as a claim: its spans (the suggested content, else the whole sentence;
+    cue; source mention), its source, or the suggested new source once the annotator can use
+    it (they proposed it: see selectors.with_suggestion)."""
+    source = sentence.suggested_source or getattr(sentence, "suggested_new_source", None)
     return {
-        "content_start": sentence.start,
-        "content_end": sentence.end,
-        # the suggestion's cue is relative to the sentence; claims hold body offsets
-        "cue_start": sentence.start + sentence.cue_start if cue else None,
-        "cue_end": sentence.start + sentence.cue_end if cue else None,
-        "source": sentence.suggested_source.name if sentence.suggested_source else "",
+        **sentence.suggested_claim_spans(),
+        "source": source.name if source else "",
         "attribution_type": sentence.suggested_attribution,
         "status": sentence.suggested_status.code if sentence.suggested_status else None,
     }

@@ -111,3 +111,26 @@ def test_marked_html_escapes_the_text_and_marks_the_pieces():
     assert highlight.marked_html(highlight.segments(text, 0, [])) == (
         'Officials &lt;b&gt;said&lt;/b&gt; "A &amp; B" held.'
     )
+
+
+def test_suggested_html_marks_each_suggested_span_apart_and_escapes():
+    text = "The <b>ministry</b> said drones fell."
+    spans = [(0, 19, "mention"), (20, 24, "cue"), (25, 37, "content")]
+
+    marked = highlight.suggested_html(text, spans)
+
+    assert marked == (
+        '<mark class="suggested span-mention" title="Suggested source mention">'
+        "The &lt;b&gt;ministry&lt;/b&gt;</mark> "
+        '<mark class="suggested span-cue" title="Suggested cue">said</mark> '
+        '<mark class="suggested span-content" title="Suggested content">drones fell.</mark>'
+    )
+
+
+def test_suggested_html_names_every_role_of_an_overlap():
+    marked = highlight.suggested_html("he said so", [(0, 10, "content"), (3, 7, "cue")])
+
+    assert (
+        'class="suggested span-content span-cue" title="Suggested content and cue">said' in marked
+    )
+    assert highlight.suggested_html("plain", []) == "plain"

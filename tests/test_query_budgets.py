@@ -116,8 +116,11 @@ def test_article_list_queries_do_not_grow_with_the_articles(
 # Issue 12: a label's claims are written in one INSERT however many there are (new: 15), and an
 # update first deletes the label's previous claims (16). The count does not grow with the
 # number of claims (test_save_three_claims_costs_what_one_costs).
-SAVE_NEW_QUERIES = 15
-SAVE_UPDATE_QUERIES = 16
+# Issue 13: when the next sentence's suggestion names a new source (a speaker the taxonomy
+# lacks, as in these worlds: "… was said by Kyiv"), one query looks it up among the sources
+# the annotator can use, to offer it for proposal or select it once proposed (16, 17).
+SAVE_NEW_QUERIES = 16
+SAVE_UPDATE_QUERIES = 17
 
 
 def test_save_when_the_rest_is_labelled_reads_the_next_label_too(

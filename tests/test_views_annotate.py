@@ -259,7 +259,9 @@ def test_sentence_edit_htmx_returns_only_the_editor(ann_client, article, sentenc
     assert "<html" not in html
     assert 'id="s-' not in html
     assert editor_sentence(html) == sentences[2].pk
-    assert sentences[2].cue_parts[0] in html  # the text, with the suggestion's cue marked
+    # the text, with the suggestion's cue marked ("Sentence number 3 … was said by Kyiv.")
+    cue = sentences[2].suggested_span("cue")
+    assert f'title="Suggested cue">{sentences[2].text[cue[0] : cue[1]]}</mark>' in html
 
 
 def test_sentence_edit_without_htmx_redirects_to_the_page(ann_client, article, sentences):
@@ -649,8 +651,10 @@ def test_assign_needs_login(client, db):
 
 # Measured for the 10-sentence article (SQLite and PostgreSQL alike).
 # Includes the open send-backs shown to the annotator and, for the navigation, the
-# export permission (user and group permissions, read once per request).
-ANNOTATE_PAGE_QUERIES = 11
+# export permission (user and group permissions, read once per request); and, as the current
+# sentence's suggestion names a new source ("… was said by Kyiv"), its lookup among the
+# sources the annotator can use (issue 13).
+ANNOTATE_PAGE_QUERIES = 12
 
 
 @pytest.mark.parametrize("length", [10, 200])

@@ -216,15 +216,17 @@ def test_too_many_claims_is_422(ann_client, article, sentences):
 
 
 def test_a_new_label_is_prefilled_from_the_suggestion(ann_client, article, sentences):
-    """Without JavaScript the form still works: one claim over the whole sentence, the cue
-    the suggestion found (sentence offsets become body offsets), source and type."""
+    """Without JavaScript the form still works: one claim over the suggested content (else
+    the whole sentence), the cue the suggestion found (sentence offsets become body offsets),
+    source and type."""
     s = sentences[3]
     s.refresh_from_db()
     page = ann_client.get(annotate_url(article, s)).content.decode()
     editor = page[page.index('<aside id="editor"') :]
+    content = s.suggested_span("content", body=True) or (s.start, s.end)
 
-    assert f'name="claims-0-content_start" value="{s.start}"' in editor
-    assert f'name="claims-0-content_end" value="{s.end}"' in editor
+    assert f'name="claims-0-content_start" value="{content[0]}"' in editor
+    assert f'name="claims-0-content_end" value="{content[1]}"' in editor
     assert 'name="claims-TOTAL_FORMS" value="1"' in editor
     assert '<template id="claim-template">' in editor and "claims-__prefix__-source" in editor
     if s.cue_start is not None:
@@ -250,7 +252,9 @@ def test_the_prefilled_form_posted_as_is_saves(ann_client, article, sentences):
 
     assert response.status_code == 302, response.content.decode()[:2000]
     (claim,) = Annotation.objects.get().claims.all()
-    assert (claim.content_start, claim.content_end) == (s.start, s.end)
+    s.refresh_from_db()
+    content = s.suggested_span("content", body=True) or (s.start, s.end)
+    assert (claim.content_start, claim.content_end) == content
 
 
 def test_reopening_a_label_lists_its_claims_in_order(ann_client, annotator, article, sentences):

@@ -775,7 +775,7 @@
   const held = [];
   document.body.addEventListener("htmx:beforeRequest", (event) => {
     if (event.detail.target && event.detail.target.id === "editor") busy = true;
-    if (event.detail.elt.closest && event.detail.elt.closest("details.propose") && form()) {
+    if (event.detail.elt.closest && event.detail.elt.closest("details.propose, [data-propose-suggested]") && form()) {
       carry = {
         sentence: editor().dataset.sentence,
         values: new URLSearchParams(new FormData(form())),
@@ -825,6 +825,15 @@
     }
   });
 
+  // p: propose the suggested new source (a speaker the taxonomy lacks); the label form is
+  // carried across (htmx:beforeRequest above) and the new source fills the current claim.
+  function proposeSuggested() {
+    const proposal = editor()?.querySelector("form[data-propose-suggested]");
+    if (!proposal) return;
+    if (window.htmx) window.htmx.process(proposal);
+    proposal.requestSubmit();
+  }
+
   function submit() {
     const f = form();
     if (!f) return;
@@ -852,7 +861,7 @@
   });
 
   const SHORTCUTS =
-    /^([jkcnsau?1-9xvmhlHLA+[\]]|Enter|ArrowUp|ArrowDown|ArrowLeft|ArrowRight|Delete|Backspace)$/;
+    /^([jkcnsaup?1-9xvmhlHLA+[\]]|Enter|ArrowUp|ArrowDown|ArrowLeft|ArrowRight|Delete|Backspace)$/;
 
   function handle({ key, target, shift }) {
     let handled = true;
@@ -866,6 +875,7 @@
     }
     else if (key === "Enter" && f && !target.closest("button, summary, a")) submit();
     else if (key === "u") document.getElementById("undo-form")?.requestSubmit();
+    else if (key === "p") proposeSuggested();
     else if (key === "?") toggleShortcuts();
     else handled = false;
     return handled;
