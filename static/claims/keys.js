@@ -352,7 +352,7 @@
   function textRows(f) {
     const area = areaOf(f);
     if (!area) return [];
-    return Array.from(area.querySelectorAll(".sentence.kind-sentence[data-start]")).map((row) => {
+    return Array.from(area.querySelectorAll(".sentence[data-start]:not(.kind-credit):not(.kind-dateline)")).map((row) => {
       const text = row.querySelector(".text");
       return { row, text, start: Number(row.dataset.start), end: Number(row.dataset.end) };
     }).filter((r) => r.text && !Number.isNaN(r.start));
