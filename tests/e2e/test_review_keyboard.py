@@ -6,6 +6,8 @@ from playwright.sync_api import expect
 
 from claims.models import GoldLabel, ReviewItem
 
+REVIEW_ITEM = re.compile(r"/review/\d+/")
+
 
 def test_editor_resolves_a_disagreement_by_keyboard(browser_page, log_in):
     page = browser_page
@@ -15,7 +17,7 @@ def test_editor_resolves_a_disagreement_by_keyboard(browser_page, log_in):
     expect(first.locator(".bucket-tag")).to_have_text("Disagreement")
 
     first.locator(".review-text a").click()
-    page.wait_for_load_state("load")  # keys.js is a deferred script: wait until it runs
+    page.wait_for_url(REVIEW_ITEM)  # the new page's load: keys.js (deferred) has run
     expect(page.locator(".label-card")).to_have_count(2)
     sentence_id = int(re.search(r"/review/(\d+)/", page.url).group(1))
     page.keyboard.press("2")  # accept the second annotator's label

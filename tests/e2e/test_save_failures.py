@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.e2e
 
 SAVE = re.compile(r"/sentences/\d+/save/$")
+REVIEW_ITEM = re.compile(r"/review/\d+/")
 NOT_A_CLAIM = (False, None, None, "")
 
 
@@ -241,7 +242,7 @@ def test_failed_accept_on_the_review_page_says_so_and_retry_accepts(browser_page
     log_in("editor")
     page.goto("/review/")
     page.locator(".review-item").first.locator(".review-text a").click()
-    page.wait_for_load_state("load")
+    page.wait_for_url(REVIEW_ITEM)  # the new page's load: keys.js (deferred) has run
     sentence_id = int(re.search(r"/review/(\d+)/", page.url).group(1))
     accept = re.compile(r"/review/\d+/accept/")
     page.route(accept, lambda route: route.fulfill(status=500, body="Server Error (500)"))
@@ -263,7 +264,7 @@ def test_failed_send_back_keeps_the_comment(browser_page, log_in, failing):
     log_in("editor")
     page.goto("/review/")
     page.locator(".review-item").first.locator(".review-text a").click()
-    page.wait_for_load_state("load")
+    page.wait_for_url(REVIEW_ITEM)  # the new page's load: keys.js (deferred) has run
     send_back = re.compile(r"/review/\d+/send-back/")
     page.route(send_back, lambda route: route.abort())
 
@@ -301,7 +302,7 @@ def test_moving_on_from_an_unsent_comment_asks_first(browser_page, log_in):
     log_in("editor")
     page.goto("/review/")
     page.locator(".review-item").first.locator(".review-text a").click()
-    page.wait_for_load_state("load")
+    page.wait_for_url(REVIEW_ITEM)  # the new page's load: keys.js (deferred) has run
     here = page.url
     comment = page.locator("#send-back-form textarea")
     comment.fill("Check the second clause again.")
