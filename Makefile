@@ -5,12 +5,13 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate demo serve bench clean help
+.PHONY: run test lint format migrate demo serve worker bench clean help
 
 help:
 	@echo "make run    - set up, load demo data, serve on http://$(HOST):$(PORT) (SQLite)"
 	@echo "make test   - ruff + pytest (DATABASE_URL selects PostgreSQL)"
-	@echo "make serve  - gunicorn with production settings (needs SECRET_KEY, DATABASE_URL)"
+	@echo "make serve  - gunicorn and a job worker with production settings (SECRET_KEY, DATABASE_URL)"
+	@echo "make worker - one more job worker (docs/deploy.md)"
 	@echo "make bench  - the benchmarks of docs/benchmarks.md (PostgreSQL on 127.0.0.1:5432)"
 
 # The virtualenv is rebuilt when the requirements change.
@@ -25,8 +26,12 @@ run: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py load_demo
 	@echo "claimdesk runs on http://$(HOST):$(PORT)/ - log in as annotator1 / annotator1-demo"
+	DEBUG=1 $(PY) manage.py requeue_jobs --all-running
 	@# Demo exports need a secret pseudonym key (never the public development key): one per run.
-	DEBUG=1 CLAIMDESK_PSEUDONYM_KEY=$${CLAIMDESK_PSEUDONYM_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')} \
+	@# The job worker runs beside the web server and stops with it (Ctrl-C stops both).
+	export DEBUG=1 CLAIMDESK_PSEUDONYM_KEY=$${CLAIMDESK_PSEUDONYM_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}; \
+	  trap 'kill 0' EXIT; \
+	  $(PY) manage.py db_worker --interval 0.5 & \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed
@@ -42,7 +47,15 @@ format: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(PY) manage.py collectstatic --no-input -v0
 	$(PY) manage.py migrate --no-input
-	$(VENV)/bin/gunicorn project.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+	$(PY) manage.py requeue_jobs
+	@# Web and job worker; on several machines run `make worker` on the others (docs/deploy.md).
+	trap 'kill 0' EXIT; \
+	  $(PY) manage.py db_worker & \
+	  $(VENV)/bin/gunicorn project.wsgi --config project/gunicorn.conf.py --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+# One job worker (imports, large exports, recomputations); start as many as wanted.
+worker: $(VENV)/.installed
+	$(PY) manage.py db_worker
 
 # Each script builds its own databases and rewrites only its section of docs/benchmarks.md.
 bench: $(VENV)/.installed

@@ -685,3 +685,113 @@ class ReviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"review {self.sentence_id}"
+
+
+def job_file_path(job: "Job", filename: str) -> str:
+    return f"jobs/{job.pk}/{filename}"
+
+
+class Job(models.Model):
+    """Long work run by a worker (django.tasks): an import, an export, a recomputation.
+
+    The row is the user's view of the work: who started it, how far it got, what came of it.
+    The task itself only carries the job's id, so that running it again (after a worker
+    restart) repeats the same work: imports are idempotent by checksum and external id,
+    exports are rewritten whole.
+    """
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", "Import"
+        EXPORT = "export", "Export"
+        REFRESH_SUGGESTIONS = "refresh_suggestions", "Refresh suggestions"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    # What to do (the form's choices, the uploaded files' names): the task reads only this.
+    params = models.JSONField(default=dict, blank=True)
+    done = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(null=True, blank=True)  # NULL: not known yet
+    step = models.CharField(max_length=200, blank=True)  # "Parsing articles.csv"
+    # The outcome (per-file summary of an import, row count of an export) and why it failed.
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    # An export's file, private: served only to who started the job and to admins.
+    file = models.FileField(upload_to=job_file_path, max_length=300, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)  # the download's name
+    expires_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)  # the django.tasks result id
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the last progress report
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["started_by", "-created_at"], name="job_user_recent_idx"),
+            models.Index(fields=["state", "heartbeat_at"], name="job_state_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["queued", "running", "succeeded", "failed"]),
+                name="job_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["import", "export", "refresh_suggestions"]),
+                name="job_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(total__isnull=True) | Q(done__lte=F("total")),
+                name="job_done_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} job {self.pk} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.SUCCEEDED, self.State.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return 100 if self.state == self.State.SUCCEEDED else None
+        return min(100, self.done * 100 // self.total)
+
+
+class ApiToken(models.Model):
+    """A user's key for the REST API. Only its SHA-256 is stored: the key is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)  # "newsroom scraper"
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)  # the key's first characters, to recognise it
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="api_token_has_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

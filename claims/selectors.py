@@ -27,13 +27,14 @@ from django.db.models.functions import Cast, Coalesce, Substr
 from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
 
-from claims import highlight, segmentation, spans
+from claims import highlight, jobs, segmentation, spans
 from claims.models import (
     Annotation,
     Article,
     Assignment,
     Claim,
     GoldLabel,
+    Job,
     ReviewItem,
     SendBack,
     SendBackResponse,
@@ -978,3 +979,16 @@ def export_article_bodies(filters: ExportFilters, *, chunk_size: int = 200):
     )
     articles = Article.objects.filter(pk__in=article_ids).order_by("pk")
     return articles.values_list("pk", "body").iterator(chunk_size=chunk_size)
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+
+def jobs_for(user):
+    """The jobs a user may see: their own; admins see everyone's."""
+    rows = Job.objects.select_related("started_by")
+    return rows if user.is_superuser else rows.filter(started_by=user)
+
+
+def job_is_stale(job: Job) -> bool:
+    return not job.finished and jobs.jobs_stale().filter(pk=job.pk).exists()

@@ -5,7 +5,7 @@ import enum
 import itertools
 import operator
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -403,14 +403,20 @@ def source_matcher() -> attribution.SourceMatcher:
     )
 
 
-def suggestions_refresh(*, articles: Iterable[Article] | None = None) -> int:
-    """Recompute suggestions (after the taxonomy changed); returns the number of articles."""
+def suggestions_refresh(
+    *, articles: Iterable[Article] | None = None, on_article: Callable[[], None] | None = None
+) -> int:
+    """Recompute suggestions (after the taxonomy changed); returns the number of articles.
+
+    `on_article` is called after each article (a job's progress)."""
     suggester = suggester_load()
     count = 0
     for article in articles if articles is not None else Article.objects.iterator():
         with transaction.atomic():
             article_suggest(article=article, suggester=suggester)
         count += 1
+        if on_article is not None:
+            on_article()
     return count
 
 

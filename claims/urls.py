@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from claims import views, views_export, views_review
+from claims import views, views_export, views_jobs, views_review
 
 
 class IdConverter:
@@ -63,4 +63,11 @@ urlpatterns += [
 urlpatterns += [
     path("export/", views_export.export_page, name="export"),
     path("export/download/", views_export.export_download, name="export_download"),
+]
+
+urlpatterns += [
+    path("jobs/", views_jobs.job_list, name="job_list"),
+    path("jobs/<id:job_id>/", views_jobs.job_detail, name="job_detail"),
+    path("jobs/<id:job_id>/retry/", views_jobs.job_retry, name="job_retry"),
+    path("jobs/<id:job_id>/download/", views_jobs.job_download, name="job_download"),
 ]

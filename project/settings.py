@@ -69,6 +69,10 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "axes",
+    "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "claims",
 ]
 
@@ -180,6 +184,13 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Job files (uploads waiting for their import, finished exports): private, never under
+    # MEDIA_URL; served by the job's download view to who may see them. With workers on several
+    # machines, point this at storage they share (a network volume, or django-storages' S3).
+    "jobs": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": os.environ.get("CLAIMDESK_JOB_FILES_DIR", str(BASE_DIR / "var"))},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -271,3 +282,18 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Request bodies: the import steps take CLAIMDESK_MAX_IMPORT_BYTES, everything else this much
 # (bytes, default 1 MB); larger ones are refused with 413 before they are read.
 CLAIMDESK_MAX_REQUEST_BYTES = int(os.environ.get("CLAIMDESK_MAX_REQUEST_BYTES", 1024 * 1024))
+
+# Background jobs (django.tasks). The database is the queue: `manage.py db_worker` runs them,
+# as many workers as wanted, on any machine that reaches the database. For a larger
+# installation, django-tasks-rq with Redis is a drop-in switch of BACKEND (docs/deploy.md).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("CLAIMDESK_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A running job that has reported no progress for this long is taken as lost with its worker
+# (killed, machine gone): `manage.py requeue_jobs` and the job page may start it again.
+CLAIMDESK_JOB_STALE_SECONDS = int(os.environ.get("CLAIMDESK_JOB_STALE_SECONDS", "300"))
+# Finished exports stay downloadable this long, then `manage.py prune_jobs` removes them.
+CLAIMDESK_EXPORT_FILE_HOURS = int(os.environ.get("CLAIMDESK_EXPORT_FILE_HOURS", "72"))

@@ -19,3 +19,16 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 # Login rate limiting needs a request; tests that check it turn it on (tests/test_security.py).
 AXES_ENABLED = False
+
+# Jobs run at once, inside the request or call that starts them (no worker in the tests).
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+# Job files (uploads, finished exports) go to a throwaway folder.
+_JOB_FILES = __import__("tempfile").mkdtemp(prefix="claimdesk-test-jobs-")
+STORAGES = {
+    **STORAGES,
+    "jobs": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": _JOB_FILES},
+    },
+}
