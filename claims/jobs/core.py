@@ -2,7 +2,7 @@
 
 import datetime as dt
 import logging
-import time
+from time import monotonic
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -87,8 +87,12 @@ class Progress:
             self.job.total = self.job.done
         self._write()
 
+    def flush(self) -> None:
+        """Write what is not written yet (when the runner ends)."""
+        self._write(force=True)
+
     def _write(self, *, force: bool = False) -> None:
-        now = time.monotonic()
+        now = monotonic()
         if not force and now - self._written < PROGRESS_INTERVAL:
             return
         self._written = now
