@@ -2,17 +2,16 @@
 
 import datetime as dt
 import logging
-from time import monotonic
 from collections.abc import Mapping
+from time import monotonic
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from claims.models import Job
+from claims.models import Job, job_storage
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ class JobFailed(Exception):
 
 
 def storage():
-    return storages["jobs"]
+    return job_storage()
 
 
 def start(*, kind: str, user, params: Mapping | None = None, files: Mapping[str, bytes] = ()):
