@@ -61,6 +61,7 @@ EXPECTED = {
     "claims:job_detail": (row(302, 404, 404, 404, 200, 200), ALL_405),
     "claims:job_retry": (ALL_405, row(302, 404, 404, 404, 302, 302)),
     "claims:job_download": (row(302, 404, 404, 404, 410, 410), ALL_405),  # a job without a file
+    "claims:suggestions_refresh_start": (ALL_405, row(302, 403, 403, 302, 403, 302)),
 }
 # The admin is for staff only: everyone else is sent to its login page.
 ADMIN_NON_STAFF = 302

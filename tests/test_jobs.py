@@ -255,3 +255,15 @@ def test_retry_from_the_page_runs_a_failed_job_again(client, runner, editor):
     assert response.status_code == 302 and response.url == f"/jobs/{job.pk}/"
     job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED and job.attempts == 2
+
+
+def test_an_editor_recomputes_suggestions_in_the_background(client, editor, annotator):
+    client.force_login(annotator)
+    assert "Recompute suggestions" not in client.get("/jobs/").content.decode()
+    client.force_login(editor)
+    assert "Recompute suggestions" in client.get("/jobs/").content.decode()
+    response = client.post("/jobs/refresh-suggestions/")
+    job = Job.objects.get()
+    assert response.url == f"/jobs/{job.pk}/"
+    assert (job.kind, job.state, job.started_by) == ("refresh_suggestions", "succeeded", editor)
+    assert "Suggestions recomputed for" in client.get(response.url).content.decode()
