@@ -275,6 +275,7 @@ def child_generate(rows: int) -> dict:
                 hashlib.sha256(body.encode()).hexdigest(),
                 created,
                 created,
+                "en",
             )
 
     def sentence_rows():
@@ -282,11 +283,24 @@ def child_generate(rows: int) -> dict:
         for number, _, _, sentences in corpus(rows):
             for position, start, end, text in sentences:
                 sentence_id += 1
-                yield (sentence_id, number, position, start, end, text, "sentence", "", False)
+                yield (
+                    sentence_id,
+                    number,
+                    position,
+                    start,
+                    end,
+                    text,
+                    "sentence",
+                    "",
+                    False,
+                    "",
+                    "",
+                    "",
+                )
 
     def annotation_rows():
         for annotation, _ in labels(rows, annotators, sources, statuses):
-            yield annotation
+            yield (*annotation, "")
 
     def claim_rows():
         for _, claims in labels(rows, annotators, sources, statuses):
@@ -295,17 +309,19 @@ def child_generate(rows: int) -> dict:
     tables = {
         "claims_article": (
             "id, title, body, published_on, outlet, url, external_id, checksum, created_at, "
-            "updated_at",
+            "updated_at, language",
             article_rows,
         ),
         "claims_sentence": (
             'id, article_id, position, start, "end", text, kind, suggested_attribution, '
-            "suggested_is_claim",
+            "suggested_is_claim, suggested_new_source_name, suggested_new_source_kind, "
+            "suggested_new_source_side",
             sentence_rows,
         ),
         "claims_annotation": (
             "id, sentence_id, annotator_id, is_claim, source_id, attribution_type, status_id, "
-            "span_start, span_end, note, evidence_url, version, created_at, updated_at",
+            "span_start, span_end, note, evidence_url, version, created_at, updated_at, "
+            "suggested_new_source_name",
             annotation_rows,
         ),
         "claims_claim": (
