@@ -3,7 +3,7 @@
 import hashlib
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from django.conf import settings
 from django.core.checks.security.base import (
@@ -72,8 +72,32 @@ def filename(filters: selectors.ExportFilters, fmt: str) -> str:
     return f"claimdesk-{filters.level}-{stamp}.{EXTENSIONS[fmt]}"
 
 
-def data_chunks(filters: selectors.ExportFilters, fmt: str) -> Iterator[str]:
-    rows = selectors.export_rows(filters=filters, pseudonymize=pseudonymizer())
+OnRows = Callable[[int], None] | None
+
+
+def counted(rows: Iterable, on_rows: OnRows, every: int = 1000) -> Iterable:
+    """The rows, calling on_rows(n) after every n of them (a job's progress)."""
+    if on_rows is None:
+        return rows
+    return _counted(rows, on_rows, every)
+
+
+def _counted(rows: Iterable, on_rows: Callable[[int], None], every: int) -> Iterator:
+    n = 0
+    for row in rows:
+        yield row
+        n += 1
+        if n == every:
+            on_rows(n)
+            n = 0
+    if n:
+        on_rows(n)
+
+
+def data_chunks(
+    filters: selectors.ExportFilters, fmt: str, *, on_rows: OnRows = None
+) -> Iterator[str]:
+    rows = counted(selectors.export_rows(filters=filters, pseudonymize=pseudonymizer()), on_rows)
     if fmt == "jsonl":
         return exporting.jsonl_chunks(rows)
     return exporting.csv_chunks(rows)
@@ -86,12 +110,16 @@ def claim_review_filters(filters: selectors.ExportFilters) -> selectors.ExportFi
     )
 
 
-def claim_review_chunks(filters: selectors.ExportFilters) -> Iterator[str]:
+def claim_review_chunks(
+    filters: selectors.ExportFilters, *, on_rows: OnRows = None
+) -> Iterator[str]:
     """A JSON array of ClaimReview objects for the gold-labelled claims under the filters."""
     gold_claims = claim_review_filters(filters)
     labels = dict(VerificationStatus.objects.values_list("code", "label"))
     names = [column.name for column in exporting.COLUMNS]
-    rows = selectors.export_rows(filters=gold_claims, pseudonymize=pseudonymizer())
+    rows = counted(
+        selectors.export_rows(filters=gold_claims, pseudonymize=pseudonymizer()), on_rows
+    )
     yield "[\n"
     number = 0
     for row in rows:
@@ -144,7 +172,9 @@ def agreement_figures() -> dict | None:
     return figures
 
 
-def bundle_members(filters: selectors.ExportFilters, statuses: list[str]):
+def bundle_members(
+    filters: selectors.ExportFilters, statuses: list[str], *, on_rows: OnRows = None
+):
     """The bundle's members after the data, card and taxonomy, as (name, text or chunks),
     each read from the database only when the ZIP writer reaches it: the PARC-style
     attributions, the brat standoff, and (gold level) ClaimReview. Each is a pass of its own
@@ -153,7 +183,7 @@ def bundle_members(filters: selectors.ExportFilters, statuses: list[str]):
     yield (
         "attributions.jsonl",
         exporting.attributions_jsonl_chunks(
-            selectors.export_rows(filters=filters, pseudonymize=pseudonymize)
+            counted(selectors.export_rows(filters=filters, pseudonymize=pseudonymize), on_rows)
         ),
     )
     yield "brat/annotation.conf", exporting.brat_annotation_conf(statuses)
@@ -161,21 +191,38 @@ def bundle_members(filters: selectors.ExportFilters, statuses: list[str]):
     # transaction on PostgreSQL: one article's rows and body are in memory at a time.
     with selectors.export_snapshot():
         rows = selectors.export_rows(filters=filters, pseudonymize=pseudonymize, snapshot=False)
+        rows = counted(rows, on_rows)
         bodies = selectors.export_article_bodies(filters)
         for path, text in exporting.brat_documents(rows, bodies):
             yield f"brat/{path}", text
     if filters.level == "gold":
-        yield "claimreview.jsonld", claim_review_chunks(filters)
+        yield "claimreview.jsonld", claim_review_chunks(filters, on_rows=on_rows)
 
 
-def write_bundle(fileobj, filters: selectors.ExportFilters, *, fmt: str = "csv") -> None:
+# How many passes over the rows the bundle makes (data, attributions, brat, and ClaimReview at
+# gold level): a job's progress counts rows over all of them.
+def bundle_passes(filters: selectors.ExportFilters) -> int:
+    return 4 if filters.level == "gold" else 3
+
+
+def write_bundle(
+    fileobj,
+    filters: selectors.ExportFilters,
+    *,
+    fmt: str = "csv",
+    job: dict | None = None,
+    on_rows: OnRows = None,
+) -> None:
     """The ZIP bundle: data, dataset card (README.md + card.json), source taxonomy,
-    attributions.jsonl, brat standoff (brat/), ClaimReview (gold level)."""
+    attributions.jsonl, brat standoff (brat/), ClaimReview (gold level). `job` (id, started_by,
+    started_at) goes into the card when a job writes the bundle."""
     with selectors.bundle_snapshot():
-        _write_bundle(fileobj, filters, fmt)
+        _write_bundle(fileobj, filters, fmt, job, on_rows)
 
 
-def _write_bundle(fileobj, filters: selectors.ExportFilters, fmt: str) -> None:
+def _write_bundle(
+    fileobj, filters: selectors.ExportFilters, fmt: str, job: dict | None, on_rows: OnRows
+) -> None:
     statuses = list(VerificationStatus.objects.values("code", "label", "guideline", "order"))
     readme, card = exporting.dataset_card(
         filters=filters.as_dict(),
@@ -186,15 +233,16 @@ def _write_bundle(fileobj, filters: selectors.ExportFilters, fmt: str) -> None:
         app_version=APP_VERSION,
         level=filters.level,
         fmt=fmt,
+        job=job,
     )
     exporting.write_bundle(
         fileobj,
         data_name=f"data.{fmt}",
-        data_chunks=data_chunks(filters, fmt),
+        data_chunks=data_chunks(filters, fmt, on_rows=on_rows),
         card_md=readme,
         card_json=card,
         taxonomy_csv=exporting.taxonomy_csv(taxonomy()),
-        members=bundle_members(filters, [s["code"] for s in statuses]),
+        members=bundle_members(filters, [s["code"] for s in statuses], on_rows=on_rows),
     )
 
 

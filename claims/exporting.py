@@ -520,13 +520,15 @@ def dataset_card(
     app_version: str,
     level: str,
     fmt: str,
+    job: Mapping[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The dataset card of one export: (README.md text, card.json dict).
 
     ``counts`` holds plain numbers (e.g. ``rows``, ``articles``, ``sentences``, ``claims``)
     and breakdowns as mappings value → count (e.g. ``by_status``, ``by_source``,
     ``by_source_kind``). ``agreement`` holds figures by name, or is None. ``statuses`` are
-    mappings with ``code``, ``label`` and ``guideline``.
+    mappings with ``code``, ``label`` and ``guideline``. ``job`` (``id``, ``started_by``,
+    ``started_at``) records the background job that wrote the export, if one did.
     """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {sorted(LEVELS)}")
@@ -557,6 +559,8 @@ def dataset_card(
         ],
         "licence": LICENCE_PLACEHOLDER,
     }
+    if job is not None:
+        card["job"] = _jsonable(job)
 
     lines = [
         f"# claimdesk dataset: {level} level ({fmt.upper()})",
@@ -570,6 +574,14 @@ def dataset_card(
             "has a leading ', see csv_safe; use the JSONL export for exact text)"
             if fmt == "csv"
             else " (one JSON object per line, exact text)"
+        ),
+        *(
+            [
+                f"- Export job: #{job['id']}, started by {_md(job['started_by'])} at "
+                f"{_md(_iso(job['started_at']))}"
+            ]
+            if job is not None
+            else []
         ),
         "",
         "## Filters",

@@ -63,6 +63,7 @@ urlpatterns += [
 urlpatterns += [
     path("export/", views_export.export_page, name="export"),
     path("export/download/", views_export.export_download, name="export_download"),
+    path("export/job/", views_export.export_job_start, name="export_job"),
 ]
 
 urlpatterns += [

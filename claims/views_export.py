@@ -1,5 +1,7 @@
-"""The researchers' export page: filters, a live row count, streamed downloads."""
+"""The researchers' export page: filters, a live row count, streamed downloads, and export
+jobs for selections too large to stream at once."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import (
     FileResponse,
@@ -7,11 +9,12 @@ from django.http import (
     HttpResponseBadRequest,
     StreamingHttpResponse,
 )
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from claims import dataset, selectors
 from claims.forms import ExportForm
+from claims.jobs import exports
 
 EXPORT_PERMISSION = "claims.export_dataset"
 
@@ -29,7 +32,7 @@ def export_page(request):
     count_later = valid and not form.is_bound and not request.htmx
     count = selectors.export_count(filters=filters) if valid and not count_later else None
     template = "claims/export.html#row-count" if request.htmx else "claims/export.html"
-    context = {"form": form, "count": count, "count_later": count_later}
+    context = {"form": form, "count": count, "count_later": count_later, **_modes(count)}
     return render(request, template, context, status=200 if valid else 422)
 
 
@@ -60,6 +63,35 @@ def export_download(request):
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@require_POST
+@login_required
+@permission_required(EXPORT_PERMISSION, raise_exception=True)
+def export_job_start(request):
+    """The page's download buttons for a large selection: the filters arrive as the form's
+    fields, the format in the query string (the button carries the CSRF token)."""
+    data = request.POST.copy()
+    data.pop("csrfmiddlewaretoken", None)
+    data.setlist("format", request.GET.getlist("format") or data.getlist("format"))
+    form = ExportForm(data)
+    if form.unknown():
+        return _unknown(form)
+    if not form.is_valid():
+        return render(request, "claims/export.html", {"form": form, "count": None}, status=422)
+    job = exports.export_start(user=request.user, query=exports.query_of(data))
+    return redirect("claims:job_detail", job_id=job.pk)
+
+
+def _modes(count: int | None) -> dict:
+    """Which downloads run as jobs for this many rows: a row count past the threshold streams
+    too long for a browser tab (all formats); the ZIP bundle is built before its first byte,
+    so it has a lower one."""
+    return {
+        "background": count is not None and count > settings.CLAIMDESK_EXPORT_JOB_ROWS,
+        "zip_background": count is not None and count > settings.CLAIMDESK_EXPORT_JOB_ROWS_ZIP,
+        "export_file_hours": settings.CLAIMDESK_EXPORT_FILE_HOURS,
+    }
 
 
 def _unknown(form):

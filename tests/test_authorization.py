@@ -55,6 +55,7 @@ EXPECTED = {
     "claims:quality": (EDITORS, ALL_405),
     "claims:export": (row(302, 403, 403, 200, 200, 200), ALL_405),
     "claims:export_download": (row(302, 403, 403, 200, 200, 200), ALL_405),
+    "claims:export_job": (ALL_405, row(302, 403, 403, 302, 302, 302)),
     "healthz": (row(200, 200, 200, 200, 200, 200), ALL_405),
     # The job in `world` is the researcher's: only they and admins see it.
     "claims:job_list": (row(302, 200, 200, 200, 200, 200), ALL_405),

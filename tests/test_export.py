@@ -386,7 +386,10 @@ def test_the_partial_is_only_the_row_count_and_the_page_is_whole(res_client, dat
     bare = res_client.get(PAGE_URL)
 
     html = partial.content.decode().strip()
-    assert html.startswith('<p id="row-count"') and html.endswith("</p>")
+    # The row count, and the download buttons out of band (they follow the count: past the
+    # thresholds they start a job, tests/test_export_jobs.py).
+    assert html.startswith('<p id="row-count"') and html.endswith("</div>")
+    assert '<div class="download-buttons" id="download-buttons" hx-swap-oob="true">' in html
     assert "<form" not in html and "<html" not in html
     assert page_count(partial) == 14
     assert "<html" in page.content.decode() and 'id="export-form"' in page.content.decode()
