@@ -5,9 +5,11 @@ import datetime as dt
 import io
 import json
 import re
+import threading
 import zipfile
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -272,3 +274,47 @@ def test_bad_filters_start_no_job(res_client, data):
 
     assert invalid.status_code == 422 and unknown.status_code == 400
     assert not Job.objects.exists()
+
+
+# --- progress beside the export's transaction ----------------------------------------------
+
+
+def read_elsewhere(job: Job) -> dict:
+    """The job's progress as another connection (the job page's request) sees it."""
+    seen = {}
+
+    def read() -> None:
+        try:
+            seen.update(Job.objects.filter(pk=job.pk).values("step", "done", "total").get())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    return seen
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_progress_is_written_through_a_connection_of_its_own(researcher):
+    job = Job.objects.create(kind=Job.Kind.EXPORT, started_by=researcher, params={})
+    progress = exports.OwnConnectionProgress(job)
+
+    progress.step("Writing", total=10)
+    progress.advance(4)
+    progress.flush()
+
+    assert read_elsewhere(job) == {"step": "Writing", "done": 4, "total": 10}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_progress_shows_while_the_export_reads_in_its_transaction(researcher):
+    # On PostgreSQL the rows are read in one transaction (selectors.export_snapshot).
+    job = Job.objects.create(kind=Job.Kind.EXPORT, started_by=researcher, params={})
+
+    with transaction.atomic():
+        exports.OwnConnectionProgress(job).step("Writing", total=10)
+        seen = read_elsewhere(job)
+
+    assert seen["step"] == "Writing"
