@@ -84,12 +84,14 @@ def export_job_start(request):
 
 
 def _modes(count: int | None) -> dict:
-    """Which downloads run as jobs for this many rows: a row count past the threshold streams
-    too long for a browser tab (all formats); the ZIP bundle is built before its first byte,
-    so it has a lower one."""
+    """Which downloads run as jobs for this many rows (None: not counted yet). Past
+    CLAIMDESK_EXPORT_JOB_ROWS a download streams too long for a browser tab (all formats);
+    the ZIP bundle is built before its first byte, and its card's agreement figures read every
+    annotation whatever the filters, so by default (0) it is always a job (docs/export.md)."""
+    rows, zip_rows = settings.CLAIMDESK_EXPORT_JOB_ROWS, settings.CLAIMDESK_EXPORT_JOB_ROWS_ZIP
     return {
-        "background": count is not None and count > settings.CLAIMDESK_EXPORT_JOB_ROWS,
-        "zip_background": count is not None and count > settings.CLAIMDESK_EXPORT_JOB_ROWS_ZIP,
+        "background": count is not None and count > rows,
+        "zip_background": zip_rows == 0 or (count is not None and count > zip_rows),
         "export_file_hours": settings.CLAIMDESK_EXPORT_FILE_HOURS,
     }
 

@@ -224,6 +224,15 @@ def test_under_the_thresholds_every_button_streams(res_client, data):
     assert "csrfmiddlewaretoken" not in form  # never in a GET form's query string
 
 
+@override_settings(CLAIMDESK_EXPORT_JOB_ROWS=100_000, CLAIMDESK_EXPORT_JOB_ROWS_ZIP=0)
+def test_with_the_zip_threshold_at_0_the_bundle_is_always_a_job(res_client, data):
+    counted = res_client.get(PAGE_URL, {"level": "annotations"}).content.decode()
+    bare = res_client.get(PAGE_URL).content.decode()  # counts later, in an htmx request
+
+    assert job_buttons(counted) == job_buttons(bare) == ["zip"]
+    assert "the ZIP bundle runs in the background" in counted
+
+
 @override_settings(CLAIMDESK_EXPORT_JOB_ROWS=1, CLAIMDESK_EXPORT_JOB_ROWS_ZIP=1)
 def test_the_htmx_count_swaps_the_buttons_out_of_band(res_client, data):
     partial = res_client.get(PAGE_URL, {"level": "annotations"}, headers=HX).content.decode()

@@ -208,8 +208,12 @@ def test_done_when(browser_page, log_in):
     log_in("researcher")
     page.goto("/export/")
     expect(page.locator('input[name="level"][value="gold"]')).to_be_checked()
+    expect(page.locator("#row-count")).to_contain_text("rows with these filters")
+    # The bundle is built by a job (docs/export.md): its page links to the file.
+    page.get_by_role("button", name=re.compile(r"^ZIP bundle.*in the background")).click()
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))
     with page.expect_download() as info:
-        page.get_by_role("button", name=re.compile(r"^ZIP bundle")).click()
+        page.get_by_role("link", name=re.compile(r"^Download .*\.zip$")).click()
     with open(info.value.path(), "rb") as handle:
         archive = zipfile.ZipFile(io.BytesIO(handle.read()))
     text = archive.read(f"brat/gold/{article.pk}.txt").decode("utf-8")
