@@ -158,6 +158,12 @@ def krippendorff_alpha_nominal(labels: Annotations) -> float | None:
     return _alpha_nominal(by_unit.values())
 
 
+def krippendorff_alpha_nominal_units(units: Iterable[Sequence[Label]]) -> float | None:
+    """The same alpha from the labels of one unit at a time (missing ones left out): a
+    stream of units keeps memory flat over any number of them."""
+    return _alpha_nominal(units)
+
+
 def _alpha_nominal(units: Iterable[Sequence[Label]]) -> float | None:
     n = 0  # pairable values
     n_c: Counter[Label] = Counter()  # pairable values per category

@@ -1,9 +1,11 @@
 """Assemble dataset downloads from the database, for the export page and export_dataset."""
 
 import hashlib
+import itertools
 import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.checks.security.base import (
@@ -155,21 +157,27 @@ def counts(filters: selectors.ExportFilters) -> dict:
 
 
 def agreement_figures() -> dict | None:
-    """Krippendorff's alpha per field over all annotations, for the card."""
-    labels: dict[str, dict[str, dict[int, object]]] = {"is_claim": {}, "source": {}, "status": {}}
-    fields = ("is_claim", "source_id", "status_id")
-    rows = Annotation.objects.values_list("annotator_id", "sentence_id", *fields)
-    for annotator, sentence, *values in rows.iterator(chunk_size=5000):
-        for name, value in zip(labels, values, strict=True):
-            labels[name].setdefault(annotator, {})[sentence] = value
-    if not any(labels["is_claim"].values()):
+    """Krippendorff's alpha per field over all annotations, for the card.
+
+    One pass per field in sentence order, one sentence's labels in memory at a time (an
+    annotator labels a sentence once): every label in dicts took 200 MB at 1M rows."""
+    if not Annotation.objects.exists():
         return None
+    fields = {"is_claim": "is_claim", "source": "source_id", "status": "status_id"}
     figures = {
-        f"krippendorff_alpha_{name}": agreement.krippendorff_alpha_nominal(by_coder)
-        for name, by_coder in labels.items()
+        f"krippendorff_alpha_{name}": agreement.krippendorff_alpha_nominal_units(
+            _labels_by_sentence(field)
+        )
+        for name, field in fields.items()
     }
     figures["gold_labels"] = GoldLabel.objects.count()
     return figures
+
+
+def _labels_by_sentence(field: str) -> Iterator[list]:
+    rows = Annotation.objects.order_by("sentence_id").values_list("sentence_id", field)
+    for _, group in itertools.groupby(rows.iterator(chunk_size=5000), key=itemgetter(0)):
+        yield [value for _, value in group if value is not None]
 
 
 def bundle_members(

@@ -23,9 +23,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from claims import dataset, exporting, services
+from claims import agreement, dataset, exporting, services
 from claims.importing import ArticleRecord
-from claims.models import Source, VerificationStatus
+from claims.models import Annotation, Source, VerificationStatus
 from tests.conftest import make_user
 from tests.factories_export import (
     ANNOTATOR_IDS,
@@ -1063,3 +1063,27 @@ def test_command_zip_is_a_valid_bundle(data, tmp_path):
     assert card["counts"]["rows"] == len(rows)
     assert card["level"] == "annotations"
     assert card["filters"]["statuses"] == ["unverified"]
+
+
+# --- the card's agreement figures, streamed ------------------------------------------------
+
+
+def test_the_cards_agreement_streamed_by_sentence_equals_alpha_over_coders(data):
+    by_coder = {"is_claim": {}, "source_id": {}, "status_id": {}}
+    for row in Annotation.objects.values("annotator_id", "sentence_id", *by_coder):
+        for field, labels in by_coder.items():
+            labels.setdefault(row["annotator_id"], {})[row["sentence_id"]] = row[field]
+
+    figures = dataset.agreement_figures()
+
+    assert figures == {
+        "krippendorff_alpha_is_claim": agreement.krippendorff_alpha_nominal(by_coder["is_claim"]),
+        "krippendorff_alpha_source": agreement.krippendorff_alpha_nominal(by_coder["source_id"]),
+        "krippendorff_alpha_status": agreement.krippendorff_alpha_nominal(by_coder["status_id"]),
+        "gold_labels": 4,
+    }
+    assert figures["krippendorff_alpha_is_claim"] is not None
+
+
+def test_no_annotations_no_agreement_figures(db):
+    assert dataset.agreement_figures() is None
