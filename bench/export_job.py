@@ -317,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=10, help="gunicorn's --timeout (s)")
     parser.add_argument("--only", choices=("http", "job", "sizes"), action="append")
     parser.add_argument("--zip-sizes", type=int, default=3, help="ZIP for the first n sizes")
+    parser.add_argument("--job-formats", default="csv,zip", help="formats of the job runs")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept bench database")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     parser.add_argument("--write", action="store_true", help=f"update docs/{DOC_PATH.name}")
@@ -360,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 server.stop()
         if "job" in parts:
-            for fmt in ("csv", "zip"):
+            for fmt in args.job_formats.split(","):
                 print(f"job: {fmt} ...", flush=True)
                 jobs.append(run_child(args.rows, f"job:{fmt}", job_dir))
                 print(f"job: {jobs[-1]}", flush=True)
