@@ -164,23 +164,41 @@ IMPORT_BATCH = 250  # new articles written per bulk INSERT
 SENTENCE_BATCH = 2000
 
 
-def articles_import(*, records: Iterable[ArticleRecord]) -> Counter[ImportOutcome]:
-    """Import records all or nothing; a ValidationError names the failing record.
+class ImportRecordError(ValidationError):
+    """A record refused by the import; `place` says where it is ("a.csv, row 3"), `reason` why."""
+
+    def __init__(self, place: str, reason: str):
+        super().__init__(f"{place}: {reason}" if place else reason)
+        self.place, self.reason = place, reason
+
+
+def articles_import(
+    *,
+    records: Iterable[ArticleRecord],
+    on_batch: Callable[[list[tuple[int, ImportOutcome]]], None] | None = None,
+) -> Counter[ImportOutcome]:
+    """Import records all or nothing; an ImportRecordError names the failing record.
 
     New articles, the common case, are written in batches: one INSERT for the articles and
     one for their sentences. A record that matches an article already in the database, or
     one earlier in its own batch, goes through `article_upsert` (after the batch so far is
     written), so the rules of a re-import are the same as for a single record.
+    `on_batch` hears of each batch once written: (article id, outcome) per record, in order
+    (the ids are final only if the whole import commits).
     """
     outcomes: Counter[ImportOutcome] = Counter()
     suggester = suggester_load()
     with transaction.atomic():
         for batch in itertools.batched(records, IMPORT_BATCH):
-            _import_batch(batch, suggester, outcomes)
+            done = _import_batch(batch, suggester, outcomes)
+            if on_batch is not None:
+                on_batch([(article.pk, outcome) for article, outcome in done])
     return outcomes
 
 
-def _import_batch(batch, suggester: "Suggester", outcomes: Counter[ImportOutcome]) -> None:
+def _import_batch(
+    batch, suggester: "Suggester", outcomes: Counter[ImportOutcome]
+) -> list[tuple[Article, ImportOutcome]]:
     checksums = [body_checksum(record.body) for record in batch]
     ids = {record.external_id for record in batch if record.external_id}
     # What exists already: ("id", external_id) and ("sum", checksum) keys.
@@ -193,6 +211,7 @@ def _import_batch(batch, suggester: "Suggester", outcomes: Counter[ImportOutcome
         for c in Article.objects.filter(checksum__in=checksums).values_list("checksum", flat=True)
     }
     pending: list[tuple[Article, list[segmentation.Segment]]] = []
+    done: list[tuple[Article, ImportOutcome]] = []
     for record, checksum in zip(batch, checksums, strict=True):
         keys = _keys(record.external_id, checksum)
         if keys & taken:  # an update, or a duplicate: the single-record path decides
@@ -201,16 +220,18 @@ def _import_batch(batch, suggester: "Suggester", outcomes: Counter[ImportOutcome
             try:
                 article, outcome = article_upsert(record=record, suggester=suggester)
             except ValidationError as exc:
-                where = f"{record.place}: " if record.place else ""
-                raise ValidationError(f"{where}{'; '.join(exc.messages)}") from None
+                raise ImportRecordError(record.place, "; ".join(exc.messages)) from None
             taken |= _keys(article.external_id, article.checksum)
         else:
             segments = segmentation.segment(record.body)
-            pending.append((_article_new(record, checksum, segments), segments))
+            article = _article_new(record, checksum, segments)
+            pending.append((article, segments))
             outcome = ImportOutcome.CREATED
             taken |= keys
         outcomes[outcome] += 1
+        done.append((article, outcome))
     _articles_create(pending, suggester)
+    return done
 
 
 def _keys(external_id: str | None, checksum: str) -> set[tuple[str, str]]:
