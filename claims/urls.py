@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from claims import views, views_export, views_jobs, views_review
+from claims import views, views_export, views_import, views_jobs, views_review
 
 
 class IdConverter:
@@ -70,4 +70,8 @@ urlpatterns += [
     path("jobs/<id:job_id>/", views_jobs.job_detail, name="job_detail"),
     path("jobs/<id:job_id>/retry/", views_jobs.job_retry, name="job_retry"),
     path("jobs/<id:job_id>/download/", views_jobs.job_download, name="job_download"),
+]
+
+urlpatterns += [
+    path("import/", views_import.import_page, name="import_articles"),
 ]

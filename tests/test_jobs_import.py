@@ -29,6 +29,7 @@ def _job_files(settings, tmp_path):
         },
     }
 
+
 BODY_A = "Officials said the bridge reopened on Monday. Traffic resumed later."
 BODY_B = "The mayor said 3,000 people were evacuated. Shelling continued overnight."
 BODY_C = "Rescuers said the search would go on. Two buildings were damaged."
@@ -91,7 +92,9 @@ def test_every_format_imports_with_a_summary_per_file(editor):
         ("d.txt", 1, ""),
     ]
     assert job.result["totals"] == {"created": 4, "updated": 0, "unchanged": 0, "failed_files": 0}
-    assert sorted(job.result["article_ids"]) == sorted(Article.objects.values_list("pk", flat=True))
+    assert sorted(job.result["article_ids"]) == sorted(
+        Article.objects.values_list("pk", flat=True)
+    )
     assert Article.objects.get(external_id="x-1").title == "Bridge"
     assert Article.objects.get(body=BODY_C).published_on == datetime.date(2024, 3, 2)
     assert Article.objects.get(body=TXT).published_on == datetime.date(2024, 2, 24)
