@@ -282,3 +282,46 @@ def test_a_zip_that_unpacks_too_far_is_refused_before_unpacking(editor, settings
         job.result
     )
     assert Article.objects.count() == 0
+
+
+def test_a_later_batch_failing_takes_back_the_articles_of_the_earlier_ones(editor, monkeypatch):
+    monkeypatch.setattr(imports, "COMMIT_BATCH", 2)  # rows 1-2 commit, then row 3 fails
+    rows = [
+        {"body": BODY_A, "external_id": "a"},
+        {"body": BODY_B, "external_id": "b"},
+        {"body": BODY_A, "external_id": "c"},  # the text of row 1 under another id
+    ]
+    before = snapshot()
+
+    job = start(editor, {"dup.csv": csv_text(rows).encode(), "ok.txt": TXT.encode()})
+
+    failed = file_row(job, "dup.csv")
+    assert failed["place"] == "dup.csv, row 3"
+    assert "already imported as article" in failed["error"]
+    assert list(Article.objects.values_list("body", flat=True)) == [TXT]
+    assert job.result["article_ids"] == [Article.objects.get().pk]
+    Article.objects.filter(body=TXT).delete()
+    assert snapshot() == before
+
+
+def test_a_file_of_new_articles_is_written_in_several_transactions(editor, monkeypatch):
+    monkeypatch.setattr(imports, "COMMIT_BATCH", 2)
+    calls = []
+    original = services.articles_import
+
+    def recording(**kwargs):
+        calls.append(len(kwargs["records"]))
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "articles_import", recording)
+    rows = [{"body": f"Officials said {n} houses were hit. Repairs began."} for n in range(5)]
+
+    job = start(editor, {"new.csv": csv_text(rows).encode()})
+
+    assert calls == [2, 2, 1]
+    assert job.result["totals"]["created"] == 5
+    calls.clear()
+
+    start(editor, {"again.csv": csv_text(rows).encode()})  # a re-run: one transaction
+
+    assert calls == [5]

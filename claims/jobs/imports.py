@@ -3,16 +3,22 @@ nothing per file; the result is a per-file summary (the job's `result`)."""
 
 import dataclasses
 import datetime as dt
+import itertools
+from collections import Counter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
+from django.db.models import ProtectedError
 
 from claims import importing, services
 from claims.jobs.core import JobFailed, job_files
 
 # How far a zip archive may unpack, as a multiple of the per-file limit.
 ZIP_UNPACKED_FACTOR = 8
+# New articles written per transaction (built before it): on SQLite a transaction holds the
+# one write lock, so it is kept short (docs/benchmarks.md, "Import job").
+COMMIT_BATCH = 50
 
 
 def run(job, progress) -> dict:
@@ -40,10 +46,7 @@ def run(job, progress) -> dict:
                 for record in parse(name, data)
             ]
             progress.step(f"Importing {name} (file {number} of {len(files)})", total=len(records))
-            ids = []
-            outcomes = services.articles_import(
-                records=records, on_batch=lambda done, ids=ids: _batch_done(done, ids, progress)
-            )
+            outcomes, ids = import_file(records, progress)
         except importing.ImportFileError as exc:
             entry["error"], entry["place"] = (
                 exc.reason,
@@ -67,6 +70,47 @@ def run(job, progress) -> dict:
     return result
 
 
+def import_file(records, progress) -> tuple[Counter, list[int]]:
+    """Import one file's records all or nothing; (outcomes, ids created or updated).
+
+    A file of new articles (the large imports) is written in short transactions of
+    COMMIT_BATCH articles, each built in memory before it begins, so that on SQLite other
+    requests may write between them and the progress is seen as it goes; if a later batch
+    fails, the articles of the earlier ones are deleted again. A file that touches articles
+    already there (updates, a re-run) is one transaction, as the command imports it: an
+    update cannot be taken back by a delete.
+    """
+    ids: list[int] = []
+
+    def on_batch(done):
+        ids.extend(pk for pk, outcome in done if outcome != services.ImportOutcome.UNCHANGED)
+        progress.advance(len(done))
+
+    if services.articles_matching(records=records):
+        return services.articles_import(records=records, on_batch=on_batch), ids
+    outcomes: Counter = Counter()
+    suggester = services.suggester_load()
+    try:
+        for batch in itertools.batched(records, COMMIT_BATCH):
+            # Segmenting and suggesting before the transaction: it then holds SQLite's
+            # write lock only for the INSERTs, and other requests' writes get in between.
+            prepared = services.articles_prepare(records=batch, suggester=suggester)
+            outcomes += services.articles_import(
+                records=batch, on_batch=on_batch, suggester=suggester, prepared=prepared
+            )
+    except Exception:
+        # The failed batch rolled back; the earlier ones committed: take them back.
+        try:
+            services.articles_discard(ids=ids)
+        except ProtectedError:
+            raise ValidationError(
+                f"the import stopped at an error, and the {len(ids)} article(s) it had "
+                "created from this file could not be removed again: work on them has begun"
+            ) from None
+        raise
+    return outcomes, ids
+
+
 def parse(name: str, data: bytes) -> list[importing.ArticleRecord]:
     limit = settings.CLAIMDESK_MAX_IMPORT_BYTES
     return importing.parse_upload(
@@ -86,11 +130,6 @@ def with_defaults(record, *, outlet: str, published_on: dt.date | None):
     if published_on and record.published_on is None:
         changes["published_on"] = published_on
     return dataclasses.replace(record, **changes) if changes else record
-
-
-def _batch_done(done, ids: list[int], progress) -> None:
-    ids += [pk for pk, outcome in done if outcome != services.ImportOutcome.UNCHANGED]
-    progress.advance(len(done))
 
 
 def totals(summary: list[dict]) -> dict:
