@@ -1,6 +1,7 @@
 """The claimdesk data model: articles split into sentences, a source taxonomy, labels."""
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length, Lower
@@ -691,6 +692,11 @@ def job_file_path(job: "Job", filename: str) -> str:
     return f"jobs/{job.pk}/{filename}"
 
 
+def job_storage():
+    """Private storage for job files (settings.STORAGES["jobs"]), never under MEDIA_URL."""
+    return storages["jobs"]
+
+
 class Job(models.Model):
     """Long work run by a worker (django.tasks): an import, an export, a recomputation.
 
@@ -729,7 +735,9 @@ class Job(models.Model):
     result = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     # An export's file, private: served only to who started the job and to admins.
-    file = models.FileField(upload_to=job_file_path, max_length=300, blank=True)
+    file = models.FileField(
+        upload_to=job_file_path, storage=job_storage, max_length=300, blank=True
+    )
     file_name = models.CharField(max_length=200, blank=True)  # the download's name
     expires_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)  # the django.tasks result id

@@ -70,6 +70,11 @@ urlpatterns += [
     path("jobs/<id:job_id>/", views_jobs.job_detail, name="job_detail"),
     path("jobs/<id:job_id>/retry/", views_jobs.job_retry, name="job_retry"),
     path("jobs/<id:job_id>/download/", views_jobs.job_download, name="job_download"),
+    path(
+        "jobs/refresh-suggestions/",
+        views_jobs.suggestions_refresh_start,
+        name="suggestions_refresh_start",
+    ),
 ]
 
 urlpatterns += [

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from claims import jobs, selectors
+from claims.models import Job
+from claims.roles import EDITOR, role_required
 
 
 @require_GET
@@ -29,6 +31,15 @@ def job_retry(request, job_id):
     job = get_object_or_404(selectors.jobs_for(request.user), pk=job_id)
     if job.state == job.State.FAILED or selectors.job_is_stale(job):
         jobs.job_requeue(job)
+    return redirect("claims:job_detail", job_id=job.pk)
+
+
+@require_POST
+@login_required
+@role_required(EDITOR)
+def suggestions_refresh_start(request):
+    """After the taxonomy changed: every article's suggestions, recomputed in the background."""
+    job = jobs.start(kind=Job.Kind.REFRESH_SUGGESTIONS, user=request.user)
     return redirect("claims:job_detail", job_id=job.pk)
 
 

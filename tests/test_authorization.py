@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
-from claims.models import Article
+from claims import jobs
+from claims.models import Article, Job
 
 ROLES = ("anonymous", "annotator", "outsider", "editor", "researcher", "admin")
 # annotator: assigned to the demo article; outsider: an annotator without that assignment.
@@ -56,6 +57,12 @@ EXPECTED = {
     "claims:export": (row(302, 403, 403, 200, 200, 200), ALL_405),
     "claims:export_download": (row(302, 403, 403, 200, 200, 200), ALL_405),
     "healthz": (row(200, 200, 200, 200, 200, 200), ALL_405),
+    # The job in `world` is the researcher's: only they and admins see it.
+    "claims:job_list": (row(302, 200, 200, 200, 200, 200), ALL_405),
+    "claims:job_detail": (row(302, 404, 404, 404, 200, 200), ALL_405),
+    "claims:job_retry": (ALL_405, row(302, 404, 404, 404, 302, 302)),
+    "claims:job_download": (row(302, 404, 404, 404, 410, 410), ALL_405),  # a job without a file
+    "claims:suggestions_refresh_start": (ALL_405, row(302, 403, 403, 302, 403, 302)),
 }
 # The admin is for staff only: everyone else is sent to its login page.
 ADMIN_NON_STAFF = 302
@@ -88,7 +95,10 @@ def world(db):
     outsider.groups.add(Group.objects.get(name="annotator"))
     article = Article.objects.order_by("pk").first()  # the English demo article
     sentence = article.sentences.annotatable().first()
-    return {"article_id": article.pk, "sentence_id": sentence.pk}
+    job = jobs.start(
+        kind=Job.Kind.REFRESH_SUGGESTIONS, user=User.objects.get(username="researcher")
+    )
+    return {"article_id": article.pk, "sentence_id": sentence.pk, "job_id": job.pk}
 
 
 def url_for(name: str, world: dict) -> str:
@@ -97,6 +107,7 @@ def url_for(name: str, world: dict) -> str:
         {"article_id": world["article_id"]},
         world,
         {"sentence_id": world["sentence_id"]},
+        {"job_id": world["job_id"]},
     ):
         try:
             return reverse(name, kwargs=candidate or None)

@@ -2,17 +2,16 @@
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Mapping
+from time import monotonic
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from claims.models import Job
+from claims.models import Job, job_storage
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ class JobFailed(Exception):
 
 
 def storage():
-    return storages["jobs"]
+    return job_storage()
 
 
 def start(*, kind: str, user, params: Mapping | None = None, files: Mapping[str, bytes] = ()):
@@ -87,8 +86,12 @@ class Progress:
             self.job.total = self.job.done
         self._write()
 
+    def flush(self) -> None:
+        """Write what is not written yet (when the runner ends)."""
+        self._write(force=True)
+
     def _write(self, *, force: bool = False) -> None:
-        now = time.monotonic()
+        now = monotonic()
         if not force and now - self._written < PROGRESS_INTERVAL:
             return
         self._written = now

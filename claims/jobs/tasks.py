@@ -29,14 +29,18 @@ def run_job(job_id: int) -> str:
     if job is None or not claim(job):
         return "skipped"
     runner = import_string(RUNNERS[job.kind])
+    progress = Progress(job)
     try:
-        result = runner(job, Progress(job))
+        result = runner(job, progress)
     except JobFailed as exc:
+        progress.flush()
         finish(job, Job.State.FAILED, result=exc.result, error=str(exc))
     except Exception as exc:  # a bug or an outage: the job says so instead of hanging
         log.exception("job %s failed", job.pk)
+        progress.flush()
         finish(job, Job.State.FAILED, error=f"Unexpected error ({type(exc).__name__}): {exc}")
     else:
+        progress.flush()
         finish(job, Job.State.SUCCEEDED, result=result or {})
     try:  # the cleanup job rides on every job: expired exports go without a cron entry
         jobs_prune()
