@@ -1,12 +1,15 @@
 """Forms validate input only; the services decide what is stored."""
 
+import os
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.core.validators import URLValidator
 from django.db.models import Q
+from django.utils.text import get_valid_filename
 
-from claims import selectors
+from claims import importing, selectors
 from claims.models import (
     Article,
     AttributionType,
@@ -455,3 +458,100 @@ class ExportForm(forms.Form):
             claims_only=bool(data.get("claims_only")),
             reviewed_only=bool(data.get("reviewed_only")),
         )
+
+
+# --- import in the app ------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one <input type=file multiple>; none is fine (text may be pasted)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(widget=MultipleFileInput(), required=False, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(file, initial) for file in files]
+
+
+class ImportForm(forms.Form):
+    """Files and/or pasted text to import, with the outlet and date for articles without one.
+    Only the upload is checked here (presence, size, type); the job reads the contents."""
+
+    PASTED = "pasted.txt"
+
+    files = MultipleFileField(label="Files")
+    text = forms.CharField(
+        label="Or paste an article", required=False, strip=False, widget=forms.Textarea
+    )
+    outlet = forms.CharField(label="Outlet", required=False, max_length=200)
+    published_on = forms.DateField(
+        label="Published on", required=False, input_formats=["%Y-%m-%d"]
+    )
+
+    def max_files(self) -> int:
+        return settings.CLAIMDESK_MAX_IMPORT_FILES
+
+    def max_bytes(self) -> int:
+        return settings.CLAIMDESK_MAX_IMPORT_BYTES
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        limit, most = settings.CLAIMDESK_MAX_IMPORT_BYTES, settings.CLAIMDESK_MAX_IMPORT_FILES
+        if len(files) > most:
+            raise forms.ValidationError(f"{len(files)} files; at most {most} at once.")
+        errors = []
+        for file in files:
+            suffix = importing.suffix_of(file.name)
+            if suffix not in importing.UPLOAD_FORMATS:
+                errors.append(
+                    f"{file.name}: the type {suffix or '(none)'!r} cannot be imported; "
+                    f"use {', '.join(importing.UPLOAD_FORMATS)}."
+                )
+            elif file.size > limit:
+                errors.append(
+                    f"{file.name} is {file.size:,} bytes; the limit is {limit:,} bytes per file."
+                )
+        if errors:
+            raise forms.ValidationError(errors)
+        return files
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        limit = settings.CLAIMDESK_MAX_IMPORT_BYTES
+        if len(text.encode("utf-8")) > limit:
+            raise forms.ValidationError(f"The pasted text is over the limit of {limit:,} bytes.")
+        return text if text.strip() else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("files") and not cleaned.get("text"):
+            raise forms.ValidationError("Choose one or more files, or paste an article's text.")
+        return cleaned
+
+    def job_files(self) -> dict[str, bytes]:
+        """The uploads by name, names made safe and unique ("a.csv", "a-2.csv")."""
+        files: dict[str, bytes] = {}
+        uploads = [(f.name, f.read()) for f in self.cleaned_data["files"]]
+        if self.cleaned_data["text"]:
+            uploads.append((self.PASTED, self.cleaned_data["text"].encode("utf-8")))
+        for name, data in uploads:
+            stem, suffix = os.path.splitext(get_valid_filename(name)[-100:])
+            unique, number = f"{stem}{suffix}", 1
+            while unique in files:
+                number += 1
+                unique = f"{stem}-{number}{suffix}"
+            files[unique] = data
+        return files
+
+    def job_params(self, names: list[str]) -> dict:
+        published_on = self.cleaned_data["published_on"]
+        return {
+            "files": names,
+            "outlet": self.cleaned_data["outlet"].strip(),
+            "published_on": published_on.isoformat() if published_on else None,
+        }

@@ -380,3 +380,126 @@ def _reason(exc: BaseException) -> str:
         exc = exc.__cause__ or exc.__context__
     text = str(exc).strip().split("\n")[0]
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# --- uploads in the app (the import job): spreadsheets and zip archives too -------------------
+
+UPLOAD_FORMATS = (*FORMATS, ".xlsx", ".zip")
+ZIP_MEMBER_FORMATS = (*FORMATS, ".xlsx")
+
+
+def suffix_of(name: str) -> str:
+    return Path(name).suffix.lower()
+
+
+def parse_upload(
+    name: str, data: bytes, *, max_bytes: int, max_rows: int, max_unpacked: int
+) -> list[ArticleRecord]:
+    """Parse one uploaded file (.txt, .jsonl, .csv, .xlsx, or a .zip of those) into records.
+
+    A zip is one upload: its members are parsed as the files they are, and an error in any of
+    them refuses the whole zip, naming the member ("articles.zip/b.txt, line 1").
+    """
+    suffix = suffix_of(name)
+    if suffix not in UPLOAD_FORMATS:
+        raise ImportFileError(
+            name, f"unsupported file type {suffix or '(none)'!r}; use {', '.join(UPLOAD_FORMATS)}"
+        )
+    if len(data) > max_bytes:
+        raise ImportFileError(
+            name, f"file is {len(data):,} bytes; the limit is {max_bytes:,} bytes"
+        )
+    if suffix == ".zip":
+        return parse_zip(
+            name, data, max_bytes=max_bytes, max_rows=max_rows, max_unpacked=max_unpacked
+        )
+    if suffix == ".xlsx":
+        return parse_xlsx(name, data, max_rows=max_rows, max_unpacked=max_unpacked)
+    return parse_bytes(name, suffix, data, max_bytes=max_bytes)
+
+
+def parse_xlsx(name: str, data: bytes, *, max_rows: int, max_unpacked: int) -> list[ArticleRecord]:
+    """The first sheet's rows as records, by the same column rules as a CSV file."""
+    header, rows = read_xlsx(name, data, max_rows=max_rows, max_uncompressed=max_unpacked)
+    check_columns(name, header, line=1)
+    records = []
+    for number, row in enumerate(rows, start=1):
+        values = {key: _cell(value) for key, value in zip(header, row, strict=True) if key}
+        if all(value in (None, "") for value in values.values()):
+            continue  # an empty row, as spreadsheets have at their end
+        records.append((number, build_record(name, values, row=number, line=number + 1)))
+    if not records:
+        raise ImportFileError(name, "the sheet has a header but no rows")
+    check_unique_ids(name, records, unit="row")
+    return [record for _, record in records]
+
+
+def _cell(value):
+    """A spreadsheet cell as the text a CSV cell would hold (date cells as YYYY-MM-DD)."""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, float | bool):
+        return str(value)
+    return value
+
+
+def parse_zip(
+    name: str, data: bytes, *, max_bytes: int, max_rows: int, max_unpacked: int
+) -> list[ArticleRecord]:
+    """The articles of every supported file in a zip archive, in the archive's name order.
+    The sizes the archive declares are checked before anything is unpacked."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        raise ImportFileError(name, "not a zip archive (it cannot be opened)") from None
+    with archive:
+        members = [
+            m
+            for m in archive.infolist()
+            if not m.is_dir() and not _hidden(m.filename) and suffix_of(m.filename)
+        ]
+        if len(members) > max_rows:
+            raise ImportFileError(name, f"{len(members):,} files; at most {max_rows:,}")
+        total = sum(m.file_size for m in members)
+        if total > max_unpacked:
+            raise ImportFileError(
+                name,
+                f"the archive unpacks to {total:,} bytes; the limit is {max_unpacked:,} bytes "
+                "(split it into several archives)",
+            )
+        records = []
+        for member in sorted(members, key=lambda m: m.filename):
+            inner = f"{name}/{member.filename}"
+            if suffix_of(member.filename) not in ZIP_MEMBER_FORMATS:
+                raise ImportFileError(
+                    inner,
+                    f"unsupported file type {suffix_of(member.filename)!r} in the archive; "
+                    f"use {', '.join(ZIP_MEMBER_FORMATS)}",
+                )
+            if member.file_size > max_bytes:
+                raise ImportFileError(
+                    inner, f"file is {member.file_size:,} bytes; the limit is {max_bytes:,} bytes"
+                )
+            try:
+                content = archive.read(member)
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
+                raise ImportFileError(inner, f"cannot be unpacked ({exc})") from None
+            records += parse_upload(
+                inner, content, max_bytes=max_bytes, max_rows=max_rows, max_unpacked=max_unpacked
+            )
+            if len(records) > max_rows:
+                raise ImportFileError(
+                    name, f"more than {max_rows:,} articles; the limit is {max_rows:,}"
+                )
+    if not records:
+        raise ImportFileError(name, f"the archive has no {', '.join(ZIP_MEMBER_FORMATS)} files")
+    return records
+
+
+def _hidden(path: str) -> bool:
+    """Files an archiver adds beside the real ones (macOS's __MACOSX/ and ._name, .DS_Store)."""
+    return any(part.startswith(".") or part == "__MACOSX" for part in path.split("/"))

@@ -22,9 +22,7 @@ from django.conf import settings
 from django.core.exceptions import (
     ImproperlyConfigured,
     SuspiciousFileOperation,
-    ValidationError,
 )
-from django.core.validators import URLValidator
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.tmp_storages import BaseStorage
@@ -222,11 +220,8 @@ class SpreadsheetSafeResource(resources.ModelResource):
 
 
 class ArticleResource(SpreadsheetSafeResource):
-    """Admin import of articles (CSV, JSON, XLSX) through the same path as the command line.
-
-    Rows are matched by external_id, else by identical body, so re-importing never duplicates;
-    each saved row goes through `services.article_upsert`, which segments the article.
-    """
+    """Admin export of articles (CSV, JSON, XLSX). Articles are imported by the import job
+    (the import page, claims/jobs/imports.py); the admin's import sends there."""
 
     published_on = fields.Field(
         attribute="published_on", column_name="published_on", widget=IsoDateWidget()
@@ -235,69 +230,6 @@ class ArticleResource(SpreadsheetSafeResource):
     class Meta:
         model = Article
         fields = ("id", "title", "body", "published_on", "outlet", "url", "external_id")
-        # A list: import-export compares with ["id"] to know the column is optional.
-        import_id_fields = ["id"]
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        use_transactions = True
-
-    def before_import(self, dataset, **kwargs):
-        # The command's rules for the columns; "id" too, which the admin's export writes.
-        headers = [str(h or "").strip() for h in dataset.headers or []]
-        try:
-            importing.check_columns(
-                kwargs.get("file_name") or UPLOAD,
-                headers,
-                line=1,
-                allowed=(*importing.COLUMNS, "id"),
-            )
-        except importing.ImportFileError as error:
-            raise ValidationError(str(error)) from None
-        seen: dict[str, int] = {}
-        if "external_id" in headers:
-            for number, value in enumerate(dataset["external_id"], start=1):
-                key = str(value or "").strip()
-                if key and key in seen:
-                    raise ValidationError(
-                        f"external_id {key!r} appears in rows {seen[key]} and {number}"
-                    )
-                seen[key] = number
-
-    def get_instance(self, instance_loader, row):
-        external_id = str(row.get("external_id") or "").strip()
-        if external_id:
-            article = Article.objects.filter(external_id=external_id).first()
-            if article:
-                return article
-        body = row.get("body") or ""
-        return Article.objects.filter(checksum=importing.body_checksum(str(body))).first()
-
-    def import_instance(self, instance, row, **kwargs):
-        try:
-            super().import_instance(instance, row, **kwargs)
-        finally:
-            # Normalise even when a field failed, so only that field's error is reported.
-            if isinstance(instance.published_on, datetime.datetime):  # XLSX date cells
-                instance.published_on = instance.published_on.date()
-            instance.external_id = (instance.external_id or "").strip() or None
-            instance.checksum = importing.body_checksum(instance.body or "")
-            if not (instance.title or "").strip() and (instance.body or "").strip():
-                instance.title = importing.title_from_body(instance.body)
-        errors = {}
-        if instance.body and not instance.body.strip():  # "" is the model's "cannot be blank"
-            errors["body"] = "body is empty (only spaces or line breaks)"
-        if instance.url:  # the model takes ftp:// too; the command takes web addresses only
-            try:
-                URLValidator(schemes=["http", "https"])(instance.url)
-            except ValidationError:
-                errors["url"] = f"url {instance.url!r} is not a valid http(s) address"
-        if errors:
-            raise ValidationError(errors)
-
-    def do_instance_save(self, instance, is_create):
-        article, _ = services.article_upsert(record=record_from(instance))
-        instance.pk = article.pk
 
 
 def record_from(article: Article) -> importing.ArticleRecord:

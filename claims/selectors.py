@@ -992,3 +992,15 @@ def jobs_for(user):
 
 def job_is_stale(job: Job) -> bool:
     return not job.finished and jobs.jobs_stale().filter(pk=job.pk).exists()
+
+
+def job_article_ids(*, user, job_id) -> list[str]:
+    """The articles an import job of the user's created or updated (ids as text, as a form's
+    initial value), to preselect them on the assign page; [] for anything else."""
+    if not (
+        isinstance(job_id, str) and job_id.isascii() and job_id.isdigit() and len(job_id) < 19
+    ):
+        return []
+    job = jobs_for(user).filter(pk=int(job_id), kind=Job.Kind.IMPORT).first()
+    ids = (job.result or {}).get("article_ids") or [] if job else []
+    return [str(pk) for pk in ids if isinstance(pk, int)]

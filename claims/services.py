@@ -164,23 +164,87 @@ IMPORT_BATCH = 250  # new articles written per bulk INSERT
 SENTENCE_BATCH = 2000
 
 
-def articles_import(*, records: Iterable[ArticleRecord]) -> Counter[ImportOutcome]:
-    """Import records all or nothing; a ValidationError names the failing record.
+class ImportRecordError(ValidationError):
+    """A record refused by the import; `place` says where it is ("a.csv, row 3"), `reason` why."""
+
+    def __init__(self, place: str, reason: str):
+        super().__init__(f"{place}: {reason}" if place else reason)
+        self.place, self.reason = place, reason
+
+
+def articles_import(
+    *,
+    records: Iterable[ArticleRecord],
+    on_batch: Callable[[list[tuple[int, ImportOutcome]]], None] | None = None,
+    suggester: "Suggester | None" = None,
+    prepared: "list[Prepared] | None" = None,
+) -> Counter[ImportOutcome]:
+    """Import records all or nothing; an ImportRecordError names the failing record.
 
     New articles, the common case, are written in batches: one INSERT for the articles and
     one for their sentences. A record that matches an article already in the database, or
     one earlier in its own batch, goes through `article_upsert` (after the batch so far is
     written), so the rules of a re-import are the same as for a single record.
+    `on_batch` hears of each batch once written: (article id, outcome) per record, in order
+    (the ids are final only if the whole import commits). `suggester`: one loaded already,
+    for a caller that imports a file in several calls. `prepared`: the records' articles as
+    `articles_prepare` built them, one per record, so that the transaction only writes.
     """
     outcomes: Counter[ImportOutcome] = Counter()
-    suggester = suggester_load()
+    suggester = suggester or suggester_load()
+    pairs = zip(records, prepared, strict=True) if prepared else ((r, None) for r in records)
     with transaction.atomic():
-        for batch in itertools.batched(records, IMPORT_BATCH):
-            _import_batch(batch, suggester, outcomes)
+        for batch in itertools.batched(pairs, IMPORT_BATCH):
+            done = _import_batch(batch, suggester, outcomes)
+            if on_batch is not None:
+                on_batch([(article.pk, outcome) for article, outcome in done])
     return outcomes
 
 
-def _import_batch(batch, suggester: "Suggester", outcomes: Counter[ImportOutcome]) -> None:
+def articles_matching(*, records: list[ArticleRecord]) -> bool:
+    """Whether any record is an article already in the database (by external_id or text)."""
+    for batch in itertools.batched(records, 500):
+        ids = [record.external_id for record in batch if record.external_id]
+        sums = [body_checksum(record.body) for record in batch]
+        if Article.objects.filter(Q(external_id__in=ids) | Q(checksum__in=sums)).exists():
+            return True
+    return False
+
+
+def articles_discard(*, ids: list[int]) -> None:
+    """Delete articles an import just created, with their sentences: the import's way back
+    when a later part of its file fails. Work on them since (an annotation) refuses it
+    (ProtectedError), and then nothing is deleted."""
+    with transaction.atomic():
+        for batch in itertools.batched(ids, 500):
+            Article.objects.filter(pk__in=batch).delete()
+
+
+class Prepared(NamedTuple):
+    """A new article and its sentences (with suggestions), built in memory from its record."""
+
+    article: Article
+    sentences: list[Sentence]
+
+
+def articles_prepare(
+    *, records: Iterable[ArticleRecord], suggester: "Suggester"
+) -> list[Prepared]:
+    """Segment records and compute their suggestions, as `articles_import` does for a new
+    article, without a transaction or a write: the slow part of an import, done before it."""
+    prepared = []
+    for record in records:
+        segments = segmentation.segment(record.body)
+        article = _article_new(record, body_checksum(record.body), segments)
+        prepared.append(Prepared(article, _sentences_build(article, segments, suggester)))
+    return prepared
+
+
+def _import_batch(
+    pairs, suggester: "Suggester", outcomes: Counter[ImportOutcome]
+) -> list[tuple[Article, ImportOutcome]]:
+    batch = [record for record, _ in pairs]
+    ready = [ready for _, ready in pairs]
     checksums = [body_checksum(record.body) for record in batch]
     ids = {record.external_id for record in batch if record.external_id}
     # What exists already: ("id", external_id) and ("sum", checksum) keys.
@@ -192,8 +256,9 @@ def _import_batch(batch, suggester: "Suggester", outcomes: Counter[ImportOutcome
         ("sum", c)
         for c in Article.objects.filter(checksum__in=checksums).values_list("checksum", flat=True)
     }
-    pending: list[tuple[Article, list[segmentation.Segment]]] = []
-    for record, checksum in zip(batch, checksums, strict=True):
+    pending: list[tuple[Article, list[segmentation.Segment] | None, list[Sentence] | None]] = []
+    done: list[tuple[Article, ImportOutcome]] = []
+    for record, checksum, prepared in zip(batch, checksums, ready, strict=True):
         keys = _keys(record.external_id, checksum)
         if keys & taken:  # an update, or a duplicate: the single-record path decides
             _articles_create(pending, suggester)
@@ -201,16 +266,23 @@ def _import_batch(batch, suggester: "Suggester", outcomes: Counter[ImportOutcome
             try:
                 article, outcome = article_upsert(record=record, suggester=suggester)
             except ValidationError as exc:
-                where = f"{record.place}: " if record.place else ""
-                raise ValidationError(f"{where}{'; '.join(exc.messages)}") from None
+                raise ImportRecordError(record.place, "; ".join(exc.messages)) from None
             taken |= _keys(article.external_id, article.checksum)
+        elif prepared is not None:
+            article = prepared.article
+            pending.append((article, None, prepared.sentences))
+            outcome = ImportOutcome.CREATED
+            taken |= keys
         else:
             segments = segmentation.segment(record.body)
-            pending.append((_article_new(record, checksum, segments), segments))
+            article = _article_new(record, checksum, segments)
+            pending.append((article, segments, None))
             outcome = ImportOutcome.CREATED
             taken |= keys
         outcomes[outcome] += 1
+        done.append((article, outcome))
     _articles_create(pending, suggester)
+    return done
 
 
 def _keys(external_id: str | None, checksum: str) -> set[tuple[str, str]]:
@@ -233,18 +305,22 @@ def _article_new(
 
 
 def _articles_create(
-    pending: list[tuple[Article, list[segmentation.Segment]]], suggester: "Suggester"
+    pending: list[tuple[Article, list[segmentation.Segment] | None, list[Sentence] | None]],
+    suggester: "Suggester",
 ) -> None:
-    """Write new articles and their sentences: one INSERT for each (per batch of rows)."""
+    """Write new articles and their sentences: one INSERT for each (per batch of rows).
+    Sentences built already (`articles_prepare`) are written as they are."""
     if not pending:
         return
     # Sets the pks (RETURNING) and writes the "created" history rows in one more INSERT.
-    bulk_create_with_history([article for article, _ in pending], Article)
-    sentences = [
-        sentence
-        for article, segments in pending
-        for sentence in _sentences_build(article, segments, suggester)
-    ]
+    bulk_create_with_history([article for article, _, _ in pending], Article)
+    sentences = []
+    for article, segments, built in pending:
+        if built is None:
+            built = _sentences_build(article, segments, suggester)
+        for sentence in built:
+            sentence.article = article  # its id, known now
+        sentences += built
     _sentences_insert(sentences)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from claims import views, views_export, views_jobs, views_review
+from claims import views, views_export, views_import, views_jobs, views_review
 
 
 class IdConverter:
@@ -76,4 +76,8 @@ urlpatterns += [
         views_jobs.suggestions_refresh_start,
         name="suggestions_refresh_start",
     ),
+]
+
+urlpatterns += [
+    path("import/", views_import.import_page, name="import_articles"),
 ]

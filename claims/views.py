@@ -177,7 +177,13 @@ def source_propose(request, article_id: int, sentence_id: int):
 def assign(request):
     articles = selectors.articles_for_assignment()
     annotators = User.objects.filter(groups__name=ANNOTATOR, is_active=True).order_by("username")
-    form = AssignForm(request.POST or None, articles=articles, annotators=annotators)
+    # ?job=<id>: the articles an import job created or updated, ticked.
+    initial = {
+        "articles": selectors.job_article_ids(user=request.user, job_id=request.GET.get("job"))
+    }
+    form = AssignForm(
+        request.POST or None, articles=articles, annotators=annotators, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             created = services.assignments_create(**form.cleaned_data, assigned_by=request.user)

@@ -227,6 +227,9 @@ CLAIMDESK_MAX_IMPORT_XLSX_UNPACKED_BYTES = int(
     os.environ.get("CLAIMDESK_MAX_IMPORT_XLSX_UNPACKED_BYTES", 8 * CLAIMDESK_MAX_IMPORT_BYTES)
 )
 CLAIMDESK_MAX_IMPORT_ROWS = int(os.environ.get("CLAIMDESK_MAX_IMPORT_ROWS", 10_000))
+# The import page (/import/) takes at most this many files at once, each within
+# CLAIMDESK_MAX_IMPORT_BYTES; its request body may be as large as all of them together.
+CLAIMDESK_MAX_IMPORT_FILES = int(os.environ.get("CLAIMDESK_MAX_IMPORT_FILES", 10))
 
 LOGGING = {
     "version": 1,

@@ -17,7 +17,6 @@ def admin_client_logged(client, admin_user):
     [
         "admin:claims_article_changelist",
         "admin:claims_article_add",
-        "admin:claims_article_import",
         "admin:claims_article_export",
         "admin:claims_source_changelist",
         "admin:claims_source_add",
