@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from claims import views, views_export, views_jobs, views_review
+from claims import views, views_export, views_jobs, views_review, views_tokens
 
 
 class IdConverter:
@@ -75,4 +75,10 @@ urlpatterns += [
         views_jobs.suggestions_refresh_start,
         name="suggestions_refresh_start",
     ),
+]
+
+urlpatterns += [
+    path("settings/tokens/", views_tokens.token_list, name="token_list"),
+    path("settings/tokens/new/", views_tokens.token_create, name="token_create"),
+    path("settings/tokens/<id:token_id>/revoke/", views_tokens.token_revoke, name="token_revoke"),
 ]
