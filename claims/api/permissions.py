@@ -7,15 +7,8 @@ from claims.roles import EDITOR, has_role
 EXPORT_PERMISSION = "claims.export_dataset"
 
 
-class IsEditor(BasePermission):
-    """Editors and admins (assignments; writes to the taxonomy and articles)."""
-
-    def has_permission(self, request, view):
-        return bool(request.user and has_role(request.user, EDITOR))
-
-
 class ReadOrEditor(BasePermission):
-    """Any user reads; editors and admins write."""
+    """Any user reads (what the view shows them); editors and admins write."""
 
     def has_permission(self, request, view):
         if request.method in SAFE_METHODS:

@@ -119,13 +119,9 @@ def _job_accepted(job: Job, request) -> Response:
 class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Articles (annotators: those assigned to them). POST imports articles as a job."""
 
+    permission_classes = [permissions.ReadOrEditor]
     pagination_class = IdCursorPagination
     queryset = Article.objects.none()
-
-    def get_permissions(self):
-        if self.action == "create":
-            return [permissions.IsEditor()]
-        return super().get_permissions()
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -211,13 +207,9 @@ class AssignmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Assignments (annotators: their own). POST (editors) assigns articles to annotators."""
 
     serializer_class = serializers.AssignmentSerializer
+    permission_classes = [permissions.ReadOrEditor]
     pagination_class = IdCursorPagination
     queryset = Assignment.objects.none()
-
-    def get_permissions(self):
-        if self.action == "create":
-            return [permissions.IsEditor()]
-        return super().get_permissions()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
