@@ -391,3 +391,17 @@ def test_docs_page_uses_only_local_scripts(client):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "serializer"),
+    [("gold-labels", "GoldLabelSerializer"), ("annotations", "AnnotationSerializer")],
+)
+def test_label_lists_have_the_documented_shape(world, path, serializer):
+    from claims.api import serializers
+
+    documented = getattr(serializers, serializer)
+    [label, *_] = results(token_client(world.editor).get(f"{API}/{path}/"))
+    assert list(label) == documented.Meta.fields
+    assert list(label["sentence"]) == serializers.LabelSentenceSerializer.Meta.fields
+    assert list(label["claims"][0]) == serializers.ClaimSerializer.Meta.fields

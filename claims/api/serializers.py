@@ -168,6 +168,10 @@ class PseudonymField(serializers.Field):
         return self.context["pseudonymize"](user_id)
 
 
+# The label serializers describe the lists' items for the schema; the lists themselves are
+# built from plain rows by claims.api.selectors.labels_with_claims, for speed.
+
+
 class AnnotationSerializer(serializers.ModelSerializer):
     sentence = LabelSentenceSerializer(read_only=True)
     annotator = PseudonymField(source="annotator_id", read_only=True)
