@@ -3,11 +3,13 @@ labels (and, with the import runner, imports a folder first)."""
 
 import importlib.util
 import re
+import shutil
 import types
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.core.files.storage import storages
 
 from claims import tokens
 from tests.factories_api import build_world
@@ -27,12 +29,15 @@ def example_module(base: str, key: str) -> types.ModuleType:
 @pytest.fixture
 def example(live_server, demo_article):
     cache.clear()
+    # Job ids start again after other tests' rollbacks: an input file a rolled-back job left
+    # under the same id would be read instead of this test's (storage.save renames the new one).
+    shutil.rmtree(Path(storages["jobs"].location) / "jobs", ignore_errors=True)
     world = build_world(demo_article)
     _, key = tokens.token_create(user=world.editor, name="example")
     return example_module(live_server.url, key), world
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_example_downloads_every_gold_label(example, monkeypatch):
     module, world = example
     monkeypatch.setattr(module, "call", _small_pages(module.call))
@@ -61,7 +66,7 @@ def test_example_batches_a_folder(tmp_path):
 @pytest.mark.skipif(
     importlib.util.find_spec("claims.jobs.imports") is None, reason="no import runner yet"
 )
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_example_imports_a_folder(example, tmp_path):
     from claims.models import Article
 
