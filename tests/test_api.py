@@ -405,3 +405,10 @@ def test_label_lists_have_the_documented_shape(world, path, serializer):
     assert list(label) == documented.Meta.fields
     assert list(label["sentence"]) == serializers.LabelSentenceSerializer.Meta.fields
     assert list(label["claims"][0]) == serializers.ClaimSerializer.Meta.fields
+
+
+@override_settings(CLAIMDESK_API_THROTTLE_RATE="2/min")
+def test_anonymous_schema_requests_count_per_address_whatever_forwarded_for(client):
+    for n in range(2):
+        assert client.get("/api/v1/schema/", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code == 200
+    assert client.get("/api/v1/schema/", HTTP_X_FORWARDED_FOR="10.0.0.9").status_code == 429

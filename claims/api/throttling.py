@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from claims.models import ApiToken
+from claims.throttling import client_ip
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -19,5 +20,7 @@ class TokenRateThrottle(SimpleRateThrottle):
         elif request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:
-            ident = f"ip-{self.get_ident(request)}"
+            # The site's own reading of the client address (not DRF's, which trusts any
+            # X-Forwarded-For): only the schema and docs pages answer without a login.
+            ident = f"ip-{client_ip(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
