@@ -147,6 +147,7 @@ def child_run(args) -> dict:
         }
         print(f"{name}: {pages[name]}", file=sys.stderr, flush=True)
     result["pages"] = pages
+    result["loadavg"] = os.getloadavg()[0]  # the machine is shared: say how busy it was
     return result
 
 
@@ -195,7 +196,8 @@ def render(results: dict, args) -> str:
             "",
             f"{load['sentences']:,} sentences, {load['annotations']:,} annotations, "
             f"{load['gold_labels']:,} gold labels, {load['claims']:,} claims "
-            f"(bulk load {load['seconds']:.0f} s).",
+            f"(bulk load {load['seconds']:.0f} s). Load average (1 min) after the requests: "
+            f"{r['loadavg']:.1f}.",
             "",
             "| request (page size 1,000) | rows | claims | KB | p50 ms | p95 ms | queries at "
             "page size 10 / 1,000 |",
