@@ -62,6 +62,7 @@ bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	$(PY) bench/export.py --write
 	$(PY) bench/pages.py --db both --write
+	$(PY) bench/api.py --db both --write
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/concurrency.py --profile --write
 	$(PY) bench/concurrency.py --tool locust --wait 2 --write

@@ -358,6 +358,7 @@ def bulk_load(
                 f"https://news.example.com/{seed}/{number}",
                 f"bench-{seed}-{number}",
                 hashlib.sha256(body.encode("utf-8")).hexdigest(),
+                "en",
                 created,
                 created,
             )
@@ -367,7 +368,7 @@ def bulk_load(
         who = annotators[:2] + (annotators[2:3] if i % 2 == 0 else [])
         for position, start, end, text, kind in rows:
             sentence_rows.append(
-                (sentence_id, article_id, position, start, end, text, kind, "", False)
+                (sentence_id, article_id, position, start, end, text, kind, "", False, "", "", "")
             )
             if labelled and kind == "sentence":
                 base = _label(rng, source_ids, status_ids)
@@ -378,7 +379,7 @@ def bulk_load(
                     lab = base if rng.random() < 0.75 else _label(rng, source_ids, status_ids)
                     when = EPOCH + dt.timedelta(days=30, seconds=annotation_id * 7)
                     annotation_rows.append(
-                        (annotation_id, sentence_id, annotator, *lab, "", "", 1, when, when)
+                        (annotation_id, sentence_id, annotator, *lab, "", "", 1, when, when, "")
                     )
                     if lab[0]:
                         claim_rows.append((claim_id, annotation_id, None, start, end, *lab[1:]))
@@ -408,18 +409,20 @@ def bulk_load(
             sentence_id += 1
     tables = {
         "claims_article": (
-            "id, title, body, published_on, outlet, url, external_id, checksum, created_at, "
+            "id, title, body, published_on, outlet, url, external_id, checksum, language, "
+            "created_at, "
             "updated_at",
             article_rows,
         ),
         "claims_sentence": (
             'id, article_id, position, start, "end", text, kind, suggested_attribution, '
-            "suggested_is_claim",
+            "suggested_is_claim, suggested_new_source_name, suggested_new_source_kind, "
+            "suggested_new_source_side",
             sentence_rows,
         ),
         "claims_annotation": (
             "id, sentence_id, annotator_id, is_claim, source_id, attribution_type, status_id, "
-            "note, evidence_url, version, created_at, updated_at",
+            "note, evidence_url, version, created_at, updated_at, suggested_new_source_name",
             annotation_rows,
         ),
         "claims_goldlabel": (

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from claims import views, views_export, views_import, views_jobs, views_review
+from claims import views, views_export, views_import, views_jobs, views_review, views_tokens
 
 
 class IdConverter:
@@ -80,4 +80,7 @@ urlpatterns += [
 
 urlpatterns += [
     path("import/", views_import.import_page, name="import_articles"),
+    path("settings/tokens/", views_tokens.token_list, name="token_list"),
+    path("settings/tokens/new/", views_tokens.token_create, name="token_create"),
+    path("settings/tokens/<id:token_id>/revoke/", views_tokens.token_revoke, name="token_revoke"),
 ]

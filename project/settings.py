@@ -305,3 +305,41 @@ CLAIMDESK_EXPORT_FILE_HOURS = int(os.environ.get("CLAIMDESK_EXPORT_FILE_HOURS", 
 # always (it is built, agreement figures over every annotation included, before its first byte).
 CLAIMDESK_EXPORT_JOB_ROWS = int(os.environ.get("CLAIMDESK_EXPORT_JOB_ROWS", "100000"))
 CLAIMDESK_EXPORT_JOB_ROWS_ZIP = int(os.environ.get("CLAIMDESK_EXPORT_JOB_ROWS_ZIP", "0"))
+
+# --- REST API (/api/v1/, docs/api.md) ---------------------------------------------------------
+
+REST_FRAMEWORK = {
+    # Scripts send an API token; the browser's session works too (the docs page's "Try it
+    # out"), with its CSRF check on writes. The pages and the admin take the session only.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "claims.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["claims.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # "format" is an export filter here, not DRF's choice of renderer.
+    "URL_FORMAT_OVERRIDE": None,
+}
+# Requests per token (or per logged-in user) and period: "600/min", "20000/day"; empty: none.
+# Counted in the default cache, which is per process unless CACHES points at a shared one.
+CLAIMDESK_API_THROTTLE_RATE = os.environ.get("CLAIMDESK_API_THROTTLE_RATE", "600/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "claimdesk API",
+    "DESCRIPTION": "Articles, sources, labels and exports of claimdesk. See docs/api.md.",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI from the vendored sidecar package's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SourceKindEnum": "claims.models.SourceKind.choices",
+        "SentenceKindEnum": "claims.models.SentenceKind.choices",
+    },
+}

@@ -33,5 +33,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # The REST API and its documentation (docs/api.md).
+    path("api/", include("claims.api.urls")),
     path("", include("claims.urls")),
 ]

@@ -6,12 +6,15 @@ The URLs come from the URL configuration itself: a new URL without an entry here
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
 
-from claims import jobs
-from claims.models import Article, Job
+from claims import jobs, tokens
+from claims.models import Article, Job, Source
 
 ROLES = ("anonymous", "annotator", "outsider", "editor", "researcher", "admin")
 # annotator: assigned to the demo article; outsider: an annotator without that assignment.
@@ -30,6 +33,34 @@ def row(*statuses: int) -> dict[str, int]:
 
 ALL_405 = row(405, 405, 405, 405, 405, 405)
 EDITORS = row(302, 403, 403, 200, 403, 200)
+
+API_ALL = row(200, 200, 200, 200, 200, 200)
+API_READ = row(401, 200, 200, 200, 200, 200)
+API_NONE = row(401, 405, 405, 405, 405, 405)
+API_EDITORS_WRITE = row(401, 403, 403, 400, 403, 400)
+API_DATASETS = row(401, 403, 403, 200, 200, 200)
+# The REST API: 401 without credentials (a session here, a token in test_api_with_tokens).
+API_EXPECTED = {
+    "api:article-list": (API_READ, API_EDITORS_WRITE),
+    "api:article-detail": (row(401, 200, 404, 200, 200, 200), row(401, 403, 403, 405, 403, 405)),
+    "api:source-list": (API_READ, API_EDITORS_WRITE),
+    "api:source-detail": (API_READ, row(401, 403, 403, 405, 403, 405)),
+    "api:status-list": (API_READ, API_NONE),
+    "api:assignment-list": (API_READ, API_EDITORS_WRITE),
+    "api:annotation-list": (API_READ, API_NONE),
+    "api:gold-label-list": (API_DATASETS, row(401, 403, 403, 405, 405, 405)),
+    "api:export-list": (API_DATASETS, row(401, 403, 403, 400, 400, 400)),
+    "api:export-detail": (row(401, 403, 403, 200, 404, 200), row(401, 403, 403, 405, 405, 405)),
+    "api:export-download": (
+        row(401, 403, 403, 200, 404, 200),
+        row(401, 403, 403, 405, 405, 405),
+    ),
+    "api:job-list": (API_READ, API_NONE),
+    "api:job-detail": (row(401, 404, 404, 200, 404, 200), API_NONE),
+    "api:job-download": (row(401, 404, 404, 200, 404, 200), API_NONE),
+    "api:schema": (API_ALL, ALL_405),
+    "api:docs": (API_ALL, ALL_405),
+}
 
 # name: (GET expectations, POST-with-empty-data expectations)
 EXPECTED = {
@@ -64,6 +95,11 @@ EXPECTED = {
     "claims:job_retry": (ALL_405, row(302, 404, 404, 404, 302, 302)),
     "claims:job_download": (row(302, 404, 404, 404, 410, 410), ALL_405),  # a job without a file
     "claims:suggestions_refresh_start": (ALL_405, row(302, 403, 403, 302, 403, 302)),
+    # The user's own API tokens (the world's token is the editor's).
+    "claims:token_list": (row(302, 200, 200, 200, 200, 200), ALL_405),
+    "claims:token_create": (ALL_405, row(302, 422, 422, 422, 422, 422)),
+    "claims:token_revoke": (ALL_405, row(302, 302, 302, 302, 302, 302)),
+    **API_EXPECTED,
 }
 # The admin is for staff only: everyone else is sent to its login page.
 ADMIN_NON_STAFF = 302
@@ -99,16 +135,40 @@ def world(db):
     job = jobs.start(
         kind=Job.Kind.REFRESH_SUGGESTIONS, user=User.objects.get(username="researcher")
     )
-    return {"article_id": article.pk, "sentence_id": sentence.pk, "job_id": job.pk}
+    # The API's job URLs ask for the editor's finished export, with its file.
+    editor = User.objects.get(username="editor")
+    export = Job.objects.create(kind="export", started_by=editor, state="succeeded")
+    export.file.save("export.csv", ContentFile(b"sentence_id\n"))
+    token, _ = tokens.token_create(user=editor, name="editor's script")
+    return {
+        "article_id": article.pk,
+        "sentence_id": sentence.pk,
+        "job_id": job.pk,
+        "export_id": export.pk,
+        "token_id": token.pk,
+        "source_id": Source.objects.order_by("pk").first().pk,
+    }
+
+
+# The id each API detail URL takes (its "pk").
+API_PK = {
+    "article": "article_id",
+    "source": "source_id",
+    "export": "export_id",
+    "job": "export_id",
+}
 
 
 def url_for(name: str, world: dict) -> str:
+    resource = name.removeprefix("api:").rsplit("-", 1)[0]
     for candidate in (
         {},
         {"article_id": world["article_id"]},
-        world,
+        {"article_id": world["article_id"], "sentence_id": world["sentence_id"]},
         {"sentence_id": world["sentence_id"]},
         {"job_id": world["job_id"]},
+        {"token_id": world["token_id"]},
+        {"pk": world[API_PK[resource]]} if resource in API_PK else {},
     ):
         try:
             return reverse(name, kwargs=candidate or None)
@@ -134,6 +194,40 @@ def test_url_answers_each_role_as_expected(client, world, name, role):
     posted = client.post(url).status_code
 
     assert (got, posted) == (get_expected[role], post_expected[role]), f"{name} as {role}"
+
+
+def api_client_for(role: str) -> APIClient:
+    """A client sending a new API token of the role's user (none when anonymous)."""
+    client = APIClient()
+    if role != "anonymous":
+        _, key = tokens.token_create(user=User.objects.get(username=USERS[role]), name="matrix")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+def writes_expected(posted: dict[str, int]) -> dict[str, int]:
+    """PUT, PATCH, DELETE: refused as POST is (401, 403), else no such method (405)."""
+    return {role: status if status in (401, 403) else 405 for role, status in posted.items()}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(API_EXPECTED))
+def test_api_with_tokens_answers_each_role_and_method(world, name, role):
+    cache.clear()  # the rate limits
+    url = url_for(name, world)
+    get_expected, post_expected = API_EXPECTED[name]
+    client = api_client_for(role)
+    expected = {
+        "get": get_expected[role],
+        "post": post_expected[role],
+        **dict.fromkeys(("put", "patch", "delete"), writes_expected(post_expected)[role]),
+    }
+
+    got = {
+        method: getattr(client, method)(url, {}, format="json").status_code for method in expected
+    }
+
+    assert got == expected, f"{name} as {role}"
 
 
 ADMIN_URLS = [
