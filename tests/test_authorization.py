@@ -104,7 +104,7 @@ def url_for(name: str, world: dict) -> str:
     for candidate in (
         {},
         {"article_id": world["article_id"]},
-        world,
+        {"article_id": world["article_id"], "sentence_id": world["sentence_id"]},
         {"sentence_id": world["sentence_id"]},
         {"job_id": world["job_id"]},
     ):
