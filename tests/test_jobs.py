@@ -267,3 +267,15 @@ def test_an_editor_recomputes_suggestions_in_the_background(client, editor, anno
     assert response.url == f"/jobs/{job.pk}/"
     assert (job.kind, job.state, job.started_by) == ("refresh_suggestions", "succeeded", editor)
     assert "Suggestions recomputed for" in client.get(response.url).content.decode()
+
+
+def test_a_job_reads_its_own_uploads_even_over_a_leftover_at_its_path(editor, monkeypatch):
+    """Job ids repeat after a database is reset: an old file at the path must not be read."""
+    monkeypatch.setattr(core, "input_path", lambda job, name: f"jobs/reused/input/{name}")
+    core.storage().save("jobs/reused/input/a.txt", ContentFile(b"an old database's upload"))
+    dummy = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    with override_settings(TASKS=dummy):
+        job = jobs.start(
+            kind=Job.Kind.IMPORT, user=editor, params={"files": ["a.txt"]}, files={"a.txt": b"new"}
+        )
+    assert jobs.job_files(job) == [("a.txt", b"new")]

@@ -41,7 +41,10 @@ def start(*, kind: str, user, params: Mapping | None = None, files: Mapping[str,
     with transaction.atomic():
         job = Job.objects.create(kind=kind, started_by=user, params=dict(params or {}))
         for name, data in dict(files).items():
-            storage().save(input_path(job, name), ContentFile(data))
+            path = input_path(job, name)
+            storage().delete(path)  # a leftover of an earlier database with the same job id
+            if storage().save(path, ContentFile(data)) != path:
+                raise RuntimeError(f"job file {path} could not be stored under its name")
     return enqueue(job)
 
 
