@@ -41,6 +41,13 @@ class IdCursorPagination(CursorPagination):
     max_page_size = 1000
 
 
+class SentenceCursorPagination(IdCursorPagination):
+    """Gold labels in the order of their sentences (one label a sentence): the corpus order,
+    and on PostgreSQL a walk of two indexes in step rather than a sort of the join."""
+
+    ordering = "sentence_id"
+
+
 class ServiceUnavailable(exceptions.APIException):
     status_code = 503
     default_detail = "Service unavailable."
@@ -273,7 +280,7 @@ class GoldLabelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = serializers.GoldLabelSerializer
     permission_classes = [permissions.CanExport]
-    pagination_class = IdCursorPagination
+    pagination_class = SentenceCursorPagination
     queryset = GoldLabel.objects.none()
 
     def get_queryset(self):
