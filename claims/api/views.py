@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.forms import ModelMultipleChoiceField, MultipleChoiceField
 from django.http import FileResponse, QueryDict
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -110,7 +111,7 @@ def _file_response(job: Job):
 
 def _job_accepted(job: Job, request) -> Response:
     data = serializers.JobSerializer(job, context={"request": request}).data
-    location = request.build_absolute_uri(f"/api/v1/jobs/{job.pk}/")
+    location = request.build_absolute_uri(reverse("api:job-detail", kwargs={"pk": job.pk}))
     return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
 
