@@ -89,6 +89,11 @@ def test_cursor_pagination_walks_every_article_once(world):
     assert first["next"] and "cursor=" in first["next"] and "count" not in first
 
 
+def test_gold_labels_page_in_sentence_order(world):
+    items = walk(token_client(world.researcher), f"{API}/gold-labels/?page_size=1")
+    assert [g["sentence"]["id"] for g in items] == sorted(g.sentence_id for g in world.gold)
+
+
 ARTICLES = [
     {"title": "Test one", "body": "The ministry said the bridge was closed.", "outlet": "T"},
     {"body": "A second test text.\nWith two lines.", "published_on": "2024-03-01"},
