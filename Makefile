@@ -24,7 +24,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 run: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py migrate --no-input
-	DEBUG=1 $(PY) manage.py load_demo
+	DEBUG=1 $(PY) manage.py load_demo --with-gold
 	@echo "claimdesk runs on http://$(HOST):$(PORT)/ - log in as annotator1 / annotator1-demo"
 	DEBUG=1 $(PY) manage.py requeue_jobs --all-running
 	@# Demo exports need a secret pseudonym key (never the public development key): one per run.

@@ -1349,6 +1349,16 @@ def suggested_claim(sentence: Sentence, **changes) -> dict:
     return {**claim, **changes}
 
 
+def demo_gold_ensure(*, article: Article, editor: User) -> int:
+    """Accept as gold the demo article's claims its annotators agree on (the unanimous claim
+    sentences still open), as the editor would with bulk accept; unanimous "not a claim"
+    sentences stay in the queue for the editor to try bulk accept on. Returns the count."""
+    items = ReviewItem.objects.filter(
+        article=article, sentence__annotations__is_claim=True
+    ).distinct()
+    return gold_labels_bulk_accept(items=items, editor=editor)
+
+
 def demo_labels_ensure(*, article: Article, annotators: list[User]) -> int:
     """Label the demo article as two annotators would (once): from the suggestions, with the
     second annotator disagreeing on a few sentences. Returns the number of labels made."""

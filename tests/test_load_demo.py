@@ -17,6 +17,7 @@ from claims.models import (
     Annotation,
     Article,
     Assignment,
+    GoldLabel,
     ReviewItem,
     Sentence,
     Source,
@@ -165,3 +166,29 @@ def test_refuses_to_run_with_debug_off(settings):
         call_command("load_demo", stdout=io.StringIO())
     assert not User.objects.exists()
     assert not Article.objects.exists()
+
+
+def test_with_gold_accepts_the_agreed_claims_once_and_leaves_the_rest_in_the_queue():
+    out = io.StringIO()
+    with override_settings(DEBUG=True):
+        call_command("load_demo", "--with-gold", stdout=out)
+        call_command("load_demo", "--with-gold", stdout=io.StringIO())  # again: nothing new
+    gold = GoldLabel.objects.select_related("sentence")
+    assert gold.count() > 0
+    assert f"Demo gold labels (agreed claims, accepted by editor): {gold.count()} new." in (
+        out.getvalue()
+    )
+    assert {g.is_claim for g in gold} == {True}
+    assert {g.editor.username for g in gold} == {"editor"}
+    assert {g.origin for g in gold} == {GoldLabel.Origin.ACCEPTED}
+    article = english_demo()
+    assert {g.sentence.article_id for g in gold} == {article.pk}
+    # disagreements and agreed non-claims still wait for the editor
+    open_items = ReviewItem.objects.filter(article=article, state=ReviewItem.State.OPEN)
+    assert open_items.filter(bucket=ReviewItem.Bucket.DISAGREEMENT).exists()
+    assert open_items.filter(bucket=ReviewItem.Bucket.UNANIMOUS).exists()
+
+
+def test_without_the_option_there_are_no_gold_labels():
+    load_demo()
+    assert not GoldLabel.objects.exists()

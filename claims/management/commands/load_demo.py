@@ -28,7 +28,17 @@ DEMO_USERS = [
 class Command(BaseCommand):
     help = "Load the demo articles, source taxonomy and demo users. Safe to run again."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--with-gold",
+            action="store_true",
+            help=(
+                "Also accept, as the editor, the claims both demo annotators agree on as gold "
+                "labels, so that gold exports and the API have data (make run does)."
+            ),
+        )
+
+    def handle(self, *args, with_gold=False, **options):
         # The demo users' passwords are printed here and in the README: never on a real site.
         if not settings.DEBUG:
             raise CommandError(
@@ -58,6 +68,11 @@ class Command(BaseCommand):
         made = services.demo_labels_ensure(article=article, annotators=labellers)
         self.stdout.write(f"Demo articles: {', '.join(f'{n} {k}' for k, n in outcomes.items())}.")
         self.stdout.write(f"Demo labels by annotator2 and annotator3: {made} new.")
+        if with_gold:
+            gold = services.demo_gold_ensure(
+                article=article, editor=User.objects.get(username="editor")
+            )
+            self.stdout.write(f"Demo gold labels (agreed claims, accepted by editor): {gold} new.")
         self.stdout.write("Demo users (development only; passwords are public):")
         for username, password, role in DEMO_USERS:
             self.stdout.write(f"  {username:<11} {password:<17} {role}")
