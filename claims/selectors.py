@@ -42,6 +42,7 @@ from claims.models import (
     Source,
     VerificationStatus,
 )
+from claims.roles import EDITOR, has_role
 
 
 def article_list(*, search: str = "") -> QuerySet[Article]:
@@ -988,6 +989,14 @@ def jobs_for(user):
     """The jobs a user may see: their own; admins see everyone's."""
     rows = Job.objects.select_related("started_by")
     return rows if user.is_superuser else rows.filter(started_by=user)
+
+
+def job_kind_allowed(user, kind: str) -> bool:
+    """May the user (still) start this kind of job, run it again, or take its file? A
+    researcher who lost the export permission no longer downloads the exports they made."""
+    if kind == Job.Kind.EXPORT:
+        return user.has_perm("claims.export_dataset")
+    return has_role(user, EDITOR)
 
 
 def job_is_stale(job: Job) -> bool:

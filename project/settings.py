@@ -189,7 +189,12 @@ STORAGES = {
     # machines, point this at storage they share (a network volume, or django-storages' S3).
     "jobs": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": os.environ.get("CLAIMDESK_JOB_FILES_DIR", str(BASE_DIR / "var"))},
+        "OPTIONS": {
+            "location": os.environ.get("CLAIMDESK_JOB_FILES_DIR", str(BASE_DIR / "var")),
+            # uploaded articles and exported datasets: readable by this service's user only
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
     },
     "staticfiles": {
         "BACKEND": (

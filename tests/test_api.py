@@ -346,6 +346,23 @@ def test_download_of_an_export(world):
         assert "claimdesk-gold.csv" in response["Content-Disposition"]
 
 
+def test_a_download_with_a_bad_id_or_a_missing_file_is_not_found(world):
+    job = _finished_export(world.researcher)
+    client = token_client(world.researcher)
+    for url in (f"{API}/jobs/abc/download/", f"{API}/exports/1.5/download/"):
+        assert client.get(url).status_code == 404, url
+    job.file.storage.delete(job.file.name)  # removed by hand, or storage not shared
+    response = client.get(f"{API}/jobs/{job.pk}/download/")
+    assert response.status_code == 404 and "missing" in response.json()["detail"]
+
+
+def test_a_researcher_who_lost_the_export_permission_no_longer_downloads(world):
+    job = _finished_export(world.researcher)
+    world.researcher.groups.clear()
+    client = token_client(world.researcher)
+    assert client.get(f"{API}/jobs/{job.pk}/download/").status_code == 403
+
+
 def test_a_token_never_reaches_another_users_jobs(world):
     job = _finished_export(world.researcher)
     client = token_client(world.editor)
@@ -417,3 +434,15 @@ def test_anonymous_schema_requests_count_per_address_whatever_forwarded_for(clie
     for n in range(2):
         assert client.get("/api/v1/schema/", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code == 200
     assert client.get("/api/v1/schema/", HTTP_X_FORWARDED_FOR="10.0.0.9").status_code == 429
+
+
+def test_an_export_job_keeps_the_value_the_form_validated(world):
+    client = token_client(world.researcher)
+    response = client.post(
+        f"{API}/exports/",
+        {"query": {"level": ["annotations", "gold"], "format": "jsonl"}},
+        format="json",
+    )
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.params["query"]["level"] == "gold"  # the last value, as the form read it

@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from claims import jobs, tokens
+from claims import tokens
 from claims.models import Article, Job, Source
 
 ROLES = ("anonymous", "annotator", "outsider", "editor", "researcher", "admin")
@@ -132,8 +132,11 @@ def world(db):
     outsider.groups.add(Group.objects.get(name="annotator"))
     article = Article.objects.order_by("pk").first()  # the English demo article
     sentence = article.sentences.annotatable().first()
-    job = jobs.start(
-        kind=Job.Kind.REFRESH_SUGGESTIONS, user=User.objects.get(username="researcher")
+    # The pages' job URLs ask for the researcher's finished export whose file has expired.
+    job = Job.objects.create(
+        kind=Job.Kind.EXPORT,
+        started_by=User.objects.get(username="researcher"),
+        state=Job.State.SUCCEEDED,
     )
     # The API's job URLs ask for the editor's finished export, with its file.
     editor = User.objects.get(username="editor")

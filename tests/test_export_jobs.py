@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from claims import jobs
+from claims import dataset, jobs
 from claims.jobs import exports
 from claims.models import Job
 from tests.conftest import make_user
@@ -108,12 +108,14 @@ def test_the_zip_bundle_is_the_streamed_one_and_its_card_names_the_job(
         if name not in ("README.md", "card.json"):
             assert stored.read(name) == direct.read(name), name
     card = json.loads(stored.read("card.json"))
+    who = dataset.pseudonymizer()(researcher.pk)
+    assert who.startswith("a-")  # not the username
     assert card["job"] == {
         "id": job.pk,
-        "started_by": "res",
+        "started_by": who,
         "started_at": job.created_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    assert f"- Export job: #{job.pk}, started by res at " in stored.read("README.md").decode()
+    assert f"- Export job: #{job.pk}, started by {who} at " in stored.read("README.md").decode()
     assert "job" not in json.loads(direct.read("card.json"))
     assert job.result == {"rows": ANNOTATION_ROWS, "format": "zip"}
 

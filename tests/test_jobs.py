@@ -80,7 +80,9 @@ def test_an_unexpected_error_fails_the_job_with_its_type(runner, editor):
     job = jobs.start(kind=KIND, user=editor)
     job.refresh_from_db()
     assert job.state == Job.State.FAILED
-    assert job.error == "Unexpected error (ZeroDivisionError): division by zero"
+    assert job.error == (
+        "Unexpected error (ZeroDivisionError); the details are in the worker's log."
+    )
 
 
 def test_a_task_delivered_again_does_not_run_a_finished_job(runner, editor):
@@ -279,3 +281,37 @@ def test_a_job_reads_its_own_uploads_even_over_a_leftover_at_its_path(editor, mo
             kind=Job.Kind.IMPORT, user=editor, params={"files": ["a.txt"]}, files={"a.txt": b"new"}
         )
     assert jobs.job_files(job) == [("a.txt", b"new")]
+
+
+def test_a_missing_file_is_gone_not_an_error(client, runner, researcher):
+    runner(writing)
+    job = jobs.start(kind=KIND, user=researcher)
+    job.refresh_from_db()
+    core.storage().delete(job.file.name)
+    client.force_login(researcher)
+    response = client.get(f"/jobs/{job.pk}/download/")
+    assert response.status_code == 410 and b"missing" in response.content
+
+
+def test_who_lost_the_role_no_longer_downloads_or_runs_a_job_again(client, runner, researcher):
+    runner(writing)
+    export = jobs.start(kind=KIND, user=researcher)
+    failed_import = Job.objects.create(
+        kind=Job.Kind.IMPORT, started_by=researcher, state=Job.State.FAILED
+    )
+    researcher.groups.clear()
+    client.force_login(researcher)
+    assert client.get(f"/jobs/{export.pk}/download/").status_code == 403
+    assert client.post(f"/jobs/{export.pk}/retry/").status_code == 403
+    assert client.post(f"/jobs/{failed_import.pk}/retry/").status_code == 403  # editors' work
+    assert Job.objects.get(pk=failed_import.pk).attempts == 0
+
+
+def test_job_files_are_private_to_the_service_user_in_production_settings():
+    import project.settings as production
+
+    options = production.STORAGES["jobs"]["OPTIONS"]
+    assert (options["file_permissions_mode"], options["directory_permissions_mode"]) == (
+        0o600,
+        0o700,
+    )

@@ -9,7 +9,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from claims import jobs, services
+from claims import importing, jobs, services
 from claims.jobs import imports
 from claims.models import Article, Job
 from tests.factories import annotate, assert_offsets_exact, csv_text, jsonl_text, snapshot
@@ -325,3 +325,44 @@ def test_a_file_of_new_articles_is_written_in_several_transactions(editor, monke
     start(editor, {"again.csv": csv_text(rows).encode()})  # a re-run: one transaction
 
     assert calls == [5]
+
+
+def test_an_undo_never_deletes_an_article_another_import_made_meanwhile(editor, monkeypatch):
+    """Two imports overlap: the other one creates article "c" between this file's batches;
+    this file then updates it, and fails later. Its undo takes back only what it created."""
+    monkeypatch.setattr(imports, "COMMIT_BATCH", 2)  # a, b | c, d | the failing row
+    original = services.articles_import
+    calls = []
+
+    def with_another_import(**kwargs):
+        outcomes = original(**kwargs)
+        calls.append(1)
+        if len(calls) == 1:  # after this file's first batch: the other job commits "c"
+            original(records=[importing.ArticleRecord(body=BODY_C, external_id="c")])
+        return outcomes
+
+    monkeypatch.setattr(services, "articles_import", with_another_import)
+    rows = [
+        {"body": "Officials said the first road was cleared. Work went on.", "external_id": "a"},
+        {"body": "Officials said the second road was cleared. Work went on.", "external_id": "b"},
+        {"body": "Officials said a third text replaced it. Nothing else.", "external_id": "c"},
+        {"body": "Officials said the fourth road was cleared. Work went on.", "external_id": "d"},
+        {"body": "Officials said the first road was cleared. Work went on.", "external_id": "e"},
+    ]
+
+    job = start(editor, {"overlap.csv": csv_text(rows).encode()})
+
+    assert file_row(job, "overlap.csv")["place"] == "overlap.csv, row 5"
+    assert list(Article.objects.values_list("external_id", flat=True)) == ["c"]
+
+
+def test_running_an_import_again_after_its_uploads_were_pruned_says_so(editor):
+    job = start(editor, {"bad.csv": b"title,body\nx,\n"})
+    assert job.state == Job.State.FAILED
+    Job.objects.filter(pk=job.pk).update(
+        finished_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    )
+    assert jobs.jobs_prune() == 1
+    job = jobs.job_requeue(Job.objects.get(pk=job.pk))
+    assert job.state == Job.State.FAILED
+    assert job.error.startswith("The uploaded files of this job were removed")

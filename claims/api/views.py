@@ -3,15 +3,14 @@
 import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.forms import ModelMultipleChoiceField, MultipleChoiceField
 from django.http import FileResponse, QueryDict
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -19,6 +18,7 @@ from claims import dataset, jobs, selectors, services
 from claims.api import permissions, serializers
 from claims.api import selectors as api_selectors
 from claims.forms import ExportForm
+from claims.jobs import exports
 from claims.models import (
     Annotation,
     Article,
@@ -106,7 +106,11 @@ def _file_response(job: Job):
         raise exceptions.NotFound("This job has no file (yet), or its file was removed.")
     if job.expires_at and job.expires_at < timezone.now():
         raise exceptions.NotFound("This download has expired. Start the export again.")
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)
+    try:
+        file = job.file.open("rb")
+    except FileNotFoundError:  # removed by hand, or storage not shared with this machine
+        raise exceptions.NotFound("This job's file is missing. Start the export again.") from None
+    return FileResponse(file, as_attachment=True, filename=job.file_name)
 
 
 def _job_accepted(job: Job, request) -> Response:
@@ -310,7 +314,10 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @action(detail=True)
     def download(self, request, pk=None):
         """The job's file (an export's data), while it has not expired."""
-        return _file_response(get_object_or_404(self.get_queryset(), pk=pk))
+        job = get_object_or_404(self.get_queryset(), pk=pk)
+        if not selectors.job_kind_allowed(request.user, job.kind):
+            raise exceptions.PermissionDenied("You may no longer download this job's file.")
+        return _file_response(job)
 
 
 class ExportViewSet(JobViewSet):
@@ -335,11 +342,6 @@ class ExportViewSet(JobViewSet):
             dataset.pseudonym_key()
         except dataset.PseudonymKeyMissing as error:
             raise ServiceUnavailable(str(error)) from None
-        query = {
-            key: values
-            if isinstance(form.fields[key], MultipleChoiceField | ModelMultipleChoiceField)
-            else values[0]
-            for key, values in form.data.lists()
-        }
-        job = jobs.start(kind="export", user=request.user, params={"query": query})
+        # the values the form validated (a single-valued field takes its last value)
+        job = exports.export_start(user=request.user, query=exports.query_of(form.data))
         return _job_accepted(job, request)

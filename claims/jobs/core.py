@@ -149,6 +149,8 @@ def jobs_prune(now: dt.datetime | None = None) -> int:
     for job in finished_imports.filter(finished_at__lt=now - dt.timedelta(days=1)).iterator():
         for name in job.params.get("files") or []:
             storage().delete(input_path(job, name))
-        Job.objects.filter(pk=job.pk).update(params={**job.params, "files": []})
+        Job.objects.filter(pk=job.pk).update(
+            params={**job.params, "files": [], "files_pruned": True}
+        )
         count += 1
     return count

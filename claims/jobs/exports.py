@@ -113,7 +113,8 @@ def write(fileobj, job: Job, filters: selectors.ExportFilters, fmt: str, *, on_r
     if fmt == "zip":
         card_job = {
             "id": job.pk,
-            "started_by": job.started_by.get_username() if job.started_by else "",
+            # a pseudonym, as every person in an export is
+            "started_by": dataset.pseudonymizer()(job.started_by_id) if job.started_by_id else "",
             "started_at": job.created_at,
         }
         dataset.write_bundle(fileobj, filters, job=card_job, on_rows=on_rows)

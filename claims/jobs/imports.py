@@ -25,6 +25,11 @@ def run(job, progress) -> dict:
     """Import the job's files. A file with any error imports nothing and is reported with its
     place and reason; the other files still import. Running it again changes nothing that is
     already imported (articles are matched by external_id, else by identical text)."""
+    if job.params.get("files_pruned"):
+        raise JobFailed(
+            "The uploaded files of this job were removed a day after it finished; "
+            "upload them again on the import page."
+        )
     files = job_files(job)
     outlet = (job.params.get("outlet") or "").strip()
     published_on = job.params.get("published_on")
@@ -81,9 +86,11 @@ def import_file(records, progress) -> tuple[Counter, list[int]]:
     update cannot be taken back by a delete.
     """
     ids: list[int] = []
+    created: list[int] = []  # what this file made: the only articles an undo may delete
 
     def on_batch(done):
         ids.extend(pk for pk, outcome in done if outcome != services.ImportOutcome.UNCHANGED)
+        created.extend(pk for pk, outcome in done if outcome == services.ImportOutcome.CREATED)
         progress.advance(len(done))
 
     if services.articles_matching(records=records):
@@ -99,12 +106,13 @@ def import_file(records, progress) -> tuple[Counter, list[int]]:
                 records=batch, on_batch=on_batch, suggester=suggester, prepared=prepared
             )
     except Exception:
-        # The failed batch rolled back; the earlier ones committed: take them back.
+        # The failed batch rolled back; the earlier ones committed: take back what they
+        # created (never an article another import made or changed meanwhile).
         try:
-            services.articles_discard(ids=ids)
+            services.articles_discard(ids=created)
         except ProtectedError:
             raise ValidationError(
-                f"the import stopped at an error, and the {len(ids)} article(s) it had "
+                f"the import stopped at an error, and the {len(created)} article(s) it had "
                 "created from this file could not be removed again: work on them has begun"
             ) from None
         raise

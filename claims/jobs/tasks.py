@@ -38,7 +38,8 @@ def run_job(job_id: int) -> str:
     except Exception as exc:  # a bug or an outage: the job says so instead of hanging
         log.exception("job %s failed", job.pk)
         progress.flush()
-        finish(job, Job.State.FAILED, error=f"Unexpected error ({type(exc).__name__}): {exc}")
+        error = f"Unexpected error ({type(exc).__name__}); the details are in the worker's log."
+        finish(job, Job.State.FAILED, error=error)
     else:
         progress.flush()
         finish(job, Job.State.SUCCEEDED, result=result or {})
