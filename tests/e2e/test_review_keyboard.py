@@ -5,6 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from claims.models import GoldLabel, ReviewItem
+from tests.e2e.test_save_failures import BOOSTED
 
 REVIEW_ITEM = re.compile(r"/review/\d+/")
 
@@ -19,6 +20,7 @@ def test_editor_resolves_a_disagreement_by_keyboard(browser_page, log_in):
     first.locator(".review-text a").click()
     page.wait_for_url(REVIEW_ITEM)  # the new page's load: keys.js (deferred) has run
     expect(page.locator(".label-card")).to_have_count(2)
+    page.wait_for_function(BOOSTED, arg='[data-accept-key="2"]')
     sentence_id = int(re.search(r"/review/(\d+)/", page.url).group(1))
     page.keyboard.press("2")  # accept the second annotator's label
 
