@@ -37,14 +37,15 @@ def main() -> int:
         call_command("migrate", verbosity=0, interactive=False)
         corpus.sources_ensure()
         records = list(corpus.article_records(args.articles, sentences=30))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for k in range(0, len(records), 250):
             services.articles_import(records=records[k : k + 250])
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         count = Sentence.objects.count()
         print(
             f"{args.articles} articles, {count} sentences in {seconds:.1f} s: "
-            f"{count / seconds:,.0f} sentences/s"
+            f"{count / seconds:,.0f} sentences/s; CPU {cpu:.1f} s: {count / cpu:,.0f} sentences "
+            f"per CPU second; load average {os.getloadavg()[0]:.1f}"
         )
     return 0
 

@@ -2,11 +2,11 @@
 
 import dataclasses
 import enum
+import functools
 import itertools
-import operator
 from collections import Counter
-from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple, Protocol
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
@@ -61,19 +61,42 @@ def _sentences_build(
     article: Article, segments: list[segmentation.Segment], suggester: "Suggester | None"
 ) -> list[Sentence]:
     """The article's sentences in memory, the annotatable ones with their suggestions."""
-    sentences = [
-        Sentence(
-            article=article,
+    return [Sentence(None, *row) for row in _sentence_rows(article, segments, suggester)]
+
+
+def _sentence_rows(
+    article: Article, segments: list[segmentation.Segment], suggester: "Suggester | None"
+) -> list[list[object]]:
+    """_sentences_build as rows: the values of Sentence's columns but its id, in order
+    (`_sentence_columns`), the article id left None while the article has none. The import
+    writes rows, not model instances: Model.__init__ was a quarter of its time
+    (docs/benchmarks.md)."""
+    names, defaults = _sentence_columns()
+    annotatable = [s for s in segments if s.kind == Sentence.Kind.SENTENCE]
+    values = iter(_suggestion_values(article, annotatable, suggester))
+    rows = []
+    for position, segment in enumerate(segments):
+        row = dict(defaults)
+        if segment.kind == Sentence.Kind.SENTENCE:
+            row.update(next(values))
+        row.update(
+            article_id=article.pk,
             position=position,
             start=segment.start,
             end=segment.end,
             text=segment.text,
             kind=segment.kind,
         )
-        for position, segment in enumerate(segments)
-    ]
-    _suggest(article, [s for s in sentences if s.kind == Sentence.Kind.SENTENCE], suggester)
-    return sentences
+        rows.append([row[name] for name in names])
+    return rows
+
+
+@functools.cache
+def _sentence_columns() -> tuple[tuple[str, ...], dict[str, object]]:
+    """The attnames of Sentence's concrete fields after its id, in order, and their defaults."""
+    pk, *fields = Sentence._meta.concrete_fields
+    assert pk.primary_key and not any(callable(f.default) for f in fields if f.has_default())
+    return tuple(f.attname for f in fields), {f.attname: f.get_default() for f in fields}
 
 
 def _find_existing(record: ArticleRecord, checksum: str) -> Article | None:
@@ -221,10 +244,11 @@ def articles_discard(*, ids: list[int]) -> None:
 
 
 class Prepared(NamedTuple):
-    """A new article and its sentences (with suggestions), built in memory from its record."""
+    """A new article and its sentences (with suggestions), built in memory from its record:
+    rows of column values (`_sentence_rows`)."""
 
     article: Article
-    sentences: list[Sentence]
+    sentences: list[list[object]]
 
 
 def articles_prepare(
@@ -236,7 +260,7 @@ def articles_prepare(
     for record in records:
         segments = segmentation.segment(record.body)
         article = _article_new(record, body_checksum(record.body), segments)
-        prepared.append(Prepared(article, _sentences_build(article, segments, suggester)))
+        prepared.append(Prepared(article, _sentence_rows(article, segments, suggester)))
     return prepared
 
 
@@ -256,7 +280,9 @@ def _import_batch(
         ("sum", c)
         for c in Article.objects.filter(checksum__in=checksums).values_list("checksum", flat=True)
     }
-    pending: list[tuple[Article, list[segmentation.Segment] | None, list[Sentence] | None]] = []
+    pending: list[
+        tuple[Article, list[segmentation.Segment] | None, list[list[object]] | None]
+    ] = []
     done: list[tuple[Article, ImportOutcome]] = []
     for record, checksum, prepared in zip(batch, checksums, ready, strict=True):
         keys = _keys(record.external_id, checksum)
@@ -305,7 +331,7 @@ def _article_new(
 
 
 def _articles_create(
-    pending: list[tuple[Article, list[segmentation.Segment] | None, list[Sentence] | None]],
+    pending: list[tuple[Article, list[segmentation.Segment] | None, list[list[object]] | None]],
     suggester: "Suggester",
 ) -> None:
     """Write new articles and their sentences: one INSERT for each (per batch of rows).
@@ -314,31 +340,29 @@ def _articles_create(
         return
     # Sets the pks (RETURNING) and writes the "created" history rows in one more INSERT.
     bulk_create_with_history([article for article, _, _ in pending], Article)
-    sentences = []
+    article_at = _sentence_columns()[0].index("article_id")
+    rows = []
     for article, segments, built in pending:
         if built is None:
-            built = _sentences_build(article, segments, suggester)
-        for sentence in built:
-            sentence.article = article  # its id, known now
-        sentences += built
-    _sentences_insert(sentences)
+            built = _sentence_rows(article, segments, suggester)
+        for row in built:
+            row[article_at] = article.pk  # known now
+        rows += built
+    _sentences_insert(rows)
 
 
-def _sentences_insert(sentences: list[Sentence]) -> None:
-    """INSERT new sentences with one executemany, without bulk_create's per-field preparation
-    (half the import time in the profile; docs/benchmarks.md). Sentences hold only plain
-    values (ints, strings, booleans, NULL), which both databases adapt as they are; the columns
-    come from the model, and a test compares the rows with those bulk_create writes."""
-    fields = [f for f in Sentence._meta.concrete_fields if not f.primary_key]
+def _sentences_insert(rows: list[list[object]]) -> None:
+    """INSERT new sentences, rows of `_sentence_rows`, with one executemany: without
+    bulk_create's model instances and per-field preparation (most of the import's time outside
+    the suggestions in the profiles; docs/benchmarks.md). Rows hold only plain values (ints,
+    strings, booleans, NULL), which both databases adapt as they are; the columns come from the
+    model, and a test compares the rows with those bulk_create writes."""
+    fields = Sentence._meta.concrete_fields[1:]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     table = connection.ops.quote_name(Sentence._meta.db_table)
-    row = operator.attrgetter(*(f.attname for f in fields))
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-            [row(sentence) for sentence in sentences],
-        )
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
 
 
 def source_upsert(
@@ -410,38 +434,71 @@ SUGGESTION_FIELDS = [
 
 
 def _suggest(article: Article, sentences: list[Sentence], suggester: Suggester | None) -> None:
-    """Set the suggestion fields of an article's annotatable sentences, in memory. The rules
-    read the article's language (detected when it has none yet: `article.language`)."""
+    """Set the suggestion fields of an article's annotatable sentences, in memory."""
+    for sentence, values in zip(
+        sentences, _suggestion_values(article, sentences, suggester), strict=True
+    ):
+        for name, value in values.items():
+            setattr(sentence, name, value)
+
+
+class _Piece(Protocol):
+    start: int
+    end: int
+    text: str
+
+
+def _suggestion_values(
+    article: Article, pieces: Sequence[_Piece], suggester: Suggester | None
+) -> list[dict[str, object]]:
+    """The suggestion fields (by attname) of an article's annotatable sentences or segments,
+    in order. The rules read the article's language (detected when it has none yet:
+    `article.language`)."""
     suggester = suggester or suggester_load()
     if not article.language:
         article.language = language.detect(article.body)
     breaks = {
         i
-        for i, (prev, cur) in enumerate(itertools.pairwise(sentences), start=1)
+        for i, (prev, cur) in enumerate(itertools.pairwise(pieces), start=1)
         if "\n" in article.body[prev.end : cur.start]
     }
     suggestions = suggester.matcher.suggest(
-        [s.text for s in sentences], paragraph_breaks=breaks, lang=article.language
+        [p.text for p in pieces], paragraph_breaks=breaks, lang=article.language
     )
     hint = attribution.status_hint(article.body)
     status = suggester.statuses.get(hint) if hint else None
-    for sentence, suggestion in zip(sentences, suggestions, strict=True):
-        sentence.suggested_source_id = suggestion.source_id
-        sentence.suggested_attribution = suggestion.attribution_type if suggestion.is_claim else ""
-        sentence.suggested_is_claim = suggestion.is_claim
-        sentence.suggested_status = status if suggestion.is_claim else None
-        size = len(sentence.text)
-        for role in ("cue", "mention", "content"):
-            start, end = _relative_span(getattr(suggestion, f"{role}_span"), size)
-            setattr(sentence, f"{role}_start", start)
-            setattr(sentence, f"{role}_end", end)
+    status_id = status.pk if status else None
+    out = []
+    for piece, suggestion in zip(pieces, suggestions, strict=True):
+        size = len(piece.text)
+        cue = _relative_span(suggestion.cue_span, size)
+        mention = _relative_span(suggestion.mention_span, size)
+        content = _relative_span(suggestion.content_span, size)
         new = suggestion.new_source if suggestion.source_id is None else None
         name = " ".join(new.name.split())[:200] if new else ""  # as source_propose stores it
-        sentence.suggested_new_source_name = name
-        sentence.suggested_new_source_kind = (
-            (new.kind if new.kind in Source.Kind.values else Source.Kind.UNKNOWN) if name else ""
+        claim = suggestion.is_claim
+        out.append(
+            {
+                "suggested_source_id": suggestion.source_id,
+                "suggested_attribution": suggestion.attribution_type if claim else "",
+                "suggested_is_claim": claim,
+                "suggested_status_id": status_id if claim else None,
+                "cue_start": cue[0],
+                "cue_end": cue[1],
+                "mention_start": mention[0],
+                "mention_end": mention[1],
+                "content_start": content[0],
+                "content_end": content[1],
+                "suggested_new_source_name": name,
+                "suggested_new_source_kind": (
+                    (new.kind if new.kind in Source.Kind.values else Source.Kind.UNKNOWN)
+                    if name
+                    else ""
+                ),
+                "suggested_new_source_side": new.side.strip()[:100] if name else "",
+            }
         )
-        sentence.suggested_new_source_side = new.side.strip()[:100] if name else ""
+    return out
 
 
 def _relative_span(span: tuple[int, int] | None, size: int) -> tuple[int | None, int | None]:

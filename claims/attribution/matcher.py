@@ -6,7 +6,7 @@ import bisect
 import functools
 import re
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from claims.attribution import language, lemmas, slavic, speakers
@@ -49,8 +49,12 @@ def paragraph_starts(body: str, spans: Sequence[tuple[int, int]]) -> frozenset[i
 _APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc\u2032\u00b4`", "'"))
 
 
+_APOSTROPHE_RE = re.compile("[\u2019\u2018\u02bc\u2032\u00b4`]")
+
+
 def _normalize(text: str) -> str:
-    return text.translate(_APOSTROPHES)
+    # translate() copies every character through a dict: only when there is one to change.
+    return text.translate(_APOSTROPHES) if _APOSTROPHE_RE.search(text) else text
 
 
 # A caption credit ("Credit: AP", "(AP Photo/John Doe)") is no claim; the caller should filter
@@ -62,6 +66,7 @@ _CREDIT_RE = re.compile(
 )
 
 _CLOSERS = {'"': '"', "\u201c": "\u201d", "\u00ab": "\u00bb", "\u2018": "\u2019"}
+_QUOTE_MARK_RE = re.compile('["\u201c\u201d\u00ab\u00bb\u2018\u2019]')
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
@@ -70,7 +75,8 @@ def _quote_spans(text: str) -> list[tuple[int, int]]:
     no closer runs to the end (quotes spanning several sentences)."""
     spans: list[tuple[int, int]] = []
     start, closer, last_end = -1, "", 0
-    for i, ch in enumerate(text):
+    for mark in _QUOTE_MARK_RE.finditer(text):  # only the marks matter: skip the rest fast
+        i, ch = mark.start(), mark[0]
         if start >= 0:
             # U+2019 is also an apostrophe ("won\u2019t"): it closes only when no letter follows.
             nxt = text[i + 1 : i + 2]
@@ -140,10 +146,9 @@ _SPEECH_VERB_RE = re.compile(
 )
 # Without a subject only these unambiguous verb forms count: "claims", "reports", "states" are
 # nouns too often ("verify the claims").
-_BARE_VERB_RE = re.compile(
-    r"\b(?:said|says|told|added|stated|announced|claimed|confirmed|denied|insisted)\b",
-    re.IGNORECASE,
-)
+_BARE_VERBS = ("said", "says", "told", "added", "stated", "announced", "claimed", "confirmed")
+_BARE_VERBS += ("denied", "insisted")
+_BARE_VERB_RE = re.compile(rf"\b(?:{'|'.join(_BARE_VERBS)})\b", re.IGNORECASE)
 _SPEECH_WORDS = frozenset(_SPEECH_VERBS.split("|"))
 _NOT_SPEECH_AFTER_RE = re.compile(
     r"\s+(?:goodbye|farewell|hello|grace|thanks|a\s+prayer|from)\b", re.I
@@ -233,6 +238,29 @@ _REF_RE = re.compile(
     r"|\b(?P<pronoun>it|they|he|she)\b",
     re.IGNORECASE,
 )
+_PRONOUN_RE = re.compile(r"\b(?P<pronoun>it|they|he|she)\b", re.IGNORECASE)
+# Every _REF_RE match but a pronoun holds one of these, lowercased; the non-ASCII letters that
+# IGNORECASE also takes for ASCII ones are mapped first, so the test never misses a match.
+_RE_IGNORECASE_EXTRA = str.maketrans({"\u0131": "i", "\u0130": "i", "\u017f": "s", "\u212a": "k"})
+_REF_WORDS = ("ministr", "army", "military", "armed", "government", "official", "authorit")
+_REF_WORDS += ("source", "people", "insider")
+
+
+def _fold(text: str) -> str:
+    """text lowercased so that a word absent from it cannot match an IGNORECASE pattern: the
+    rules test for their words this way before they run their (slower) expressions."""
+    return text.lower() if text.isascii() else text.translate(_RE_IGNORECASE_EXTRA).lower()
+
+
+def _references(text: str, folded: str) -> Iterator[re.Match[str]]:
+    """_REF_RE.finditer(text): without any of its words only a pronoun can match, and the
+    pronoun alone is a much faster scan (most sentences name no ministry or officials).
+    folded: _fold(text)."""
+    if any(word in folded for word in _REF_WORDS):
+        return _REF_RE.finditer(text)
+    return _PRONOUN_RE.finditer(text)
+
+
 # Capitalised words that may stand before "officials" without naming whose officials they are.
 _TIME_AND_LINK_WORDS = (
     "meanwhile earlier later but and however now then today yesterday also so while when "
@@ -267,6 +295,7 @@ class _Sentence:
     text: str  # as given, for cues
     norm: str  # apostrophes normalised
     outside: str  # normalised, quotes blanked
+    folded: str  # outside, _fold()ed: the rules' quick test for their words
     quotes: tuple[tuple[int, int], ...]
     candidates: tuple[_Candidate, ...]  # outside quotes, sorted by start
     candidate_starts: tuple[int, ...]
@@ -303,7 +332,7 @@ class _Cue:
 
 def _according_to(s: _Sentence) -> _Cue | None:
     """ "..., according to X": X is the source of the whole sentence."""
-    match = _ACCORDING_TO_RE.search(s.outside)
+    match = _ACCORDING_TO_RE.search(s.outside) if "according" in s.folded else None
     if match is None:
         return None
     verb = (match.start(), match.start() + len("according to"))
@@ -499,12 +528,17 @@ def _is_subject(s: _Sentence, phrase: _Candidate) -> bool:
     return re.search(r"\b(?:and|but|while|as|that|when|after|before|which)$", before) is not None
 
 
+_INVERTING_VERBS = ("said", "says", "added", "wrote", "noted", "continued", "explained")
+_INVERTING_VERBS += ("recalled",)
+_SAID_INVERSION_RE = re.compile(rf"(?<=[,\s])({'|'.join(_INVERTING_VERBS)})\s+")
+
+
 def _said_inversion(s: _Sentence) -> _Cue | None:
     """'"...," said X' / '..., said X': the speaker follows the verb after a comma or quote.
     Only say/add/write invert; "told X" names the listener, "accused X" the accused."""
-    for verb in re.finditer(
-        r"(?<=[,\s])(said|says|added|wrote|noted|continued|explained|recalled)\s+", s.outside
-    ):
+    if not any(word in s.outside for word in _INVERTING_VERBS):
+        return None
+    for verb in _SAID_INVERSION_RE.finditer(s.outside):
         # Read the unmasked text: the closing quote mark itself is blanked in `outside`.
         if not s.norm[: verb.start()].rstrip().endswith((",", '"', "\u201d", "\u2014")):
             continue
@@ -528,7 +562,7 @@ _PASSIVE_BY_RE = re.compile(
 
 def _passive_by(s: _Sentence) -> _Cue | None:
     """ "It was reported by X", "The figure was confirmed by X": X is the source."""
-    match = _PASSIVE_BY_RE.search(s.outside)
+    match = _PASSIVE_BY_RE.search(s.outside) if "by" in s.folded else None
     if match is None:
         return None
     span = (match.start(), match.end() - 1)
@@ -581,7 +615,9 @@ _PARTICIPLE_RE = re.compile(
 def _participle(s: _Sentence) -> _Cue | None:
     """ "The ministry released a video on Tuesday, saying that ...": the participle's speaker is
     the main clause's subject, however far away."""
-    match = _PARTICIPLE_RE.search(s.outside)
+    # Every participle it knows ends in "ing" and follows a comma.
+    ok = "ing" in s.folded and "," in s.outside
+    match = _PARTICIPLE_RE.search(s.outside) if ok else None
     if match is None:
         return None
     span = match.span(1)
@@ -601,6 +637,8 @@ def _participle(s: _Sentence) -> _Cue | None:
 def _in_statement(s: _Sentence) -> _Cue | None:
     """ "In a statement on Telegram, X ...": X is the author; the platform it was posted on
     (a social_media or media mention right after "on") is not."""
+    if "statement" not in s.folded:
+        return None
     for match in _IN_STATEMENT_RE.finditer(s.outside):
         for cand in s.candidates:
             if cand.start < match.end() or cand.start - match.end() > 60:
@@ -626,6 +664,8 @@ def _pronoun_continuation(s: _Sentence) -> _Cue | None:
 def _bare_speech_verb(s: _Sentence) -> _Cue | None:
     """ "Said to be ...": reported speech whose speaker is not found; still a claim. The cue
     shows the verb with up to three words before it."""
+    if not any(word in s.folded for word in _BARE_VERBS):
+        return None
     verb = _BARE_VERB_RE.search(s.outside)
     if verb is None:
         return None
@@ -902,7 +942,8 @@ class SourceMatcher:
             for start, end, entry in found
             if outside[start:end].strip()  # a mention blanked out lies inside a quote
         ]
-        for match in _REF_RE.finditer(outside):
+        folded = _fold(outside)
+        for match in _references(outside, folded):
             if any(match.start() < end and start < match.end() for start, end in taken):
                 continue  # "Moscow officials" is a name; its "officials" is no reference
             group = match.lastgroup or ""
@@ -912,6 +953,7 @@ class SourceMatcher:
             text=text,
             norm=norm,
             outside=outside,
+            folded=folded,
             quotes=tuple(quotes),
             candidates=tuple(candidates),
             candidate_starts=tuple(c.start for c in candidates),
@@ -1281,6 +1323,8 @@ _UNVERIFIED_RE = re.compile(
     re.IGNORECASE,
 )
 
+_UNVERIFIED_WORDS = ("verif", "independently", "провер", "перевір", "подтверд", "підтверд")
+
 
 def status_hint(body: str) -> str | None:
     """The status code the article's own wording supports for its claims, if any.
@@ -1288,4 +1332,7 @@ def status_hint(body: str) -> str | None:
     An article that says it "has not been possible to verify the claims" or "could not
     independently verify" them makes "unverified" the right default for its claims.
     """
+    folded = _fold(body)  # each alternative holds one of these words: skip the scan without
+    if not any(word in folded for word in _UNVERIFIED_WORDS):
+        return None
     return "unverified" if _UNVERIFIED_RE.search(_normalize(body)) else None
