@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from claims.attribution import matcher
+from claims.attribution import language, matcher
 
 SENTENCES = [
     "The ministry said it had shot down 12 drones.",
@@ -101,3 +101,31 @@ def _quote_spans_every_char(text):
 )
 def test_quote_spans_read_only_the_marks(text):
     assert matcher._quote_spans(text) == _quote_spans_every_char(text)
+
+
+def _detect_by_matches(text):
+    """The language rule as it was first written (lists of matches), kept as its spec."""
+    sample = text[: language._SAMPLE]
+    cyrillic = len(re.findall("[\u0400-\u04ff]", sample))
+    if cyrillic <= len(re.findall("[A-Za-z]", sample)):
+        return language.EN
+    uk, ru = re.findall("[іїєґІЇЄҐ]", sample), re.findall("[ыэъёЫЭЪЁ]", sample)
+    return language.UK if len(uk) > len(ru) else language.RU
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "12, 13 — 14.",
+        "Kyiv said the drones were shot down.",
+        "Минобороны России сообщило об этом в среду.",
+        "Повітряні сили ЗСУ повідомили, що збили 12 дронів.",
+        "Zelensky: «Ми не відступимо» — and the ministry said nothing more.",
+        "Ӏ Ԁ ԁ Ѐ ӿ ab",  # the block's edges, and the Cyrillic Supplement (not counted)
+        "Ελληνικά 中文 عربى and two words",
+        "x" * 5000 + "Минобороны",  # past the sample
+    ],
+)
+def test_language_detect_counts_as_the_match_lists_did(text):
+    assert language.detect(text) == _detect_by_matches(text)

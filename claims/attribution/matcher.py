@@ -7,7 +7,7 @@ import functools
 import re
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from claims.attribution import language, lemmas, slavic, speakers
 from claims.attribution.language import EN, is_cyrillic
@@ -241,6 +241,7 @@ _REF_RE = re.compile(
 _PRONOUN_RE = re.compile(r"\b(?P<pronoun>it|they|he|she)\b", re.IGNORECASE)
 # Every _REF_RE match but a pronoun holds one of these, lowercased; the non-ASCII letters that
 # IGNORECASE also takes for ASCII ones are mapped first, so the test never misses a match.
+_RE_IGNORECASE_ODD_RE = re.compile("[\u0131\u0130\u017f\u212a]")
 _RE_IGNORECASE_EXTRA = str.maketrans({"\u0131": "i", "\u0130": "i", "\u017f": "s", "\u212a": "k"})
 _REF_WORDS = ("ministr", "army", "military", "armed", "government", "official", "authorit")
 _REF_WORDS += ("source", "people", "insider")
@@ -249,7 +250,9 @@ _REF_WORDS += ("source", "people", "insider")
 def _fold(text: str) -> str:
     """text lowercased so that a word absent from it cannot match an IGNORECASE pattern: the
     rules test for their words this way before they run their (slower) expressions."""
-    return text.lower() if text.isascii() else text.translate(_RE_IGNORECASE_EXTRA).lower()
+    if text.isascii() or not _RE_IGNORECASE_ODD_RE.search(text):
+        return text.lower()
+    return text.translate(_RE_IGNORECASE_EXTRA).lower()
 
 
 def _references(text: str, folded: str) -> Iterator[re.Match[str]]:
@@ -278,8 +281,9 @@ _ANAPHOR_KINDS = {
 # --- one sentence, prepared once ------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+# The rules make several of these per sentence: named tuples, which are built several times
+# faster than frozen dataclasses (docs/benchmarks.md, import).
+class _Candidate(NamedTuple):
     """A phrase that could be the speaker: a taxonomy mention (entry), a reference (ref) or a
     phrase naming a speaker the taxonomy does not know (ref "phrase")."""
 
@@ -290,8 +294,7 @@ class _Candidate:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Sentence:
+class _Sentence(NamedTuple):
     text: str  # as given, for cues
     norm: str  # apostrophes normalised
     outside: str  # normalised, quotes blanked
@@ -318,8 +321,7 @@ class _Sentence:
         return _Candidate(span[0], span[1], None, "phrase", self.text[span[0] : span[1]])
 
 
-@dataclass(frozen=True, slots=True)
-class _Cue:
+class _Cue(NamedTuple):
     candidate: _Candidate | None  # None: the speaker is not a phrase we know
     start: int
     end: int
@@ -702,8 +704,7 @@ def _first_cue(s: _Sentence) -> _Cue | None:
 # --- memory of recently mentioned sources ----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Mention:
+class _Mention(NamedTuple):
     speaker_of: Speaker
     paragraph: int
     speaker: bool  # the (non-negated) speaker of its sentence, not merely mentioned
