@@ -10,15 +10,14 @@ are cached per word: news vocabulary repeats, so an import lemmatises each word 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 WORD_RE = re.compile(r"\w+(?:[-\u2019'][\w]+)*")
 _NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):  # one per word of every sentence: cheap to build
     start: int
     end: int
     text: str
@@ -62,10 +61,7 @@ def analyse(word: str, lang: str) -> tuple[str, str, str, bool, bool, str]:
 
 
 def words(text: str, lang: str) -> list[Word]:
-    out = []
-    for m in WORD_RE.finditer(text):
-        out.append(Word(m.start(), m.end(), m[0], *analyse(m[0], lang)))
-    return out
+    return [Word(m.start(), m.end(), m[0], *analyse(m[0], lang)) for m in WORD_RE.finditer(text)]
 
 
 def lemma_key(phrase: str, lang: str) -> tuple[str, ...]:

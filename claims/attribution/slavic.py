@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from claims.attribution import lemmas
 from claims.attribution.types import (
@@ -156,8 +156,7 @@ _KINDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Phrase:
+class _Phrase(NamedTuple):
     first: int  # word indices, inclusive
     last: int
     entry: SourceEntry | None
@@ -182,8 +181,7 @@ def _remember_people(words, hits, memory, paragraph, text) -> None:
             memory.append(_Mention(speaker, paragraph, roles, True))
 
 
-@dataclass(frozen=True, slots=True)
-class _Mention:
+class _Mention(NamedTuple):
     speaker: Speaker
     paragraph: int
     roles: frozenset[str]
