@@ -26,6 +26,19 @@ ROLE_WORDS = frozenset(
     guard headquarters management department directorate inspectorate regulator fleet
     coordinator coordinators spokespeople""".split()
 )
+# The role nouns that name one person: "the spokeswoman" may refer back to the latest person
+# who spoke.
+PERSON_ROLE_WORDS = frozenset(
+    """governor mayor spokesman spokeswoman spokesperson commander minister official analyst
+    expert researcher director secretary adviser advisor envoy ambassador prosecutor lawmaker
+    chairman chairwoman president representative officer general colonel lieutenant captain
+    major sergeant soldier medic doctor witness eyewitness resident volunteer engineer economist
+    professor scientist correspondent reporter journalist blogger activist lawyer ombudsman
+    ombudsperson chancellor premier leader worker nurse teacher farmer driver mother father wife
+    husband son daughter pensioner student survivor owner manager priest evacuee refugee villager
+    miner paramedic guard coordinator""".split()
+)
+assert PERSON_ROLE_WORDS <= ROLE_WORDS
 # Lowercase words that may stand inside such a phrase.
 _GLUE = frozenset("of for the a an at in and on 's regional local deputy senior press".split())
 _MODIFIERS = frozenset(
@@ -115,10 +128,8 @@ def phrase_before(text: str, end: int) -> tuple[int, int] | None:
     """The speaker phrase ending at end: capitalised words, role nouns and their glue,
     walking back from end; None unless it has a name or a role."""
     window_start = max(0, end - 160)
-    tokens = [
-        (m.start() + window_start, m.end() + window_start, m[0])
-        for m in _TOKEN_RE.finditer(text, window_start, end)
-    ]
+    # finditer's positions count from the start of text, not of the window
+    tokens = [(m.start(), m.end(), m[0]) for m in _TOKEN_RE.finditer(text, window_start, end)]
     taken: list[tuple[int, int, str]] = []
     for tok in reversed(tokens):
         if not (tok[2][0].isalnum() and _np_word(tok[2])):
