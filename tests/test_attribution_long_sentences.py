@@ -47,3 +47,50 @@ def test_an_organisation_role_is_not_guessed_from_the_latest_speaker():
     )
     assert got[2].is_claim
     assert got[2].source_id is None and got[2].new_source is None
+
+
+def test_a_unit_keeps_its_number():
+    text = "Attacks near the river doubled this week, the 47th Assault Brigade said on Sunday."
+    (got,) = suggest(text)
+    assert new(got) == "47th Assault Brigade"
+    assert spans(text, got)[0] == "the 47th Assault Brigade"
+
+
+def test_a_plural_possessive_stays_in_the_name():
+    text = "The Netherlands' Foreign Ministry said it had summoned the ambassador."
+    (got,) = suggest(text)
+    assert spans(text, got)[0] == "The Netherlands' Foreign Ministry"
+
+
+def test_a_job_title_before_the_name_opens_the_subject():
+    text = (
+        "Gas company deputy chief executive Taras Melnyk told a briefing that two sites were hit."
+    )
+    (got,) = suggest(text)
+    assert new(got) == "Taras Melnyk"
+
+
+def test_she_is_not_the_man_who_spoke_last():
+    got = suggest(
+        "Olena Kravets, a teacher, said the school had moved its lessons online.",
+        "Her neighbour Mykola Sydor said the shelter was full by midnight.",
+        "She said the children had slept in the corridor.",
+        "He said the lights came back at dawn.",
+    )
+    assert [new(g) for g in got] == [
+        "Olena Kravets",
+        "Mykola Sydor",
+        "Olena Kravets",
+        "Mykola Sydor",
+    ]
+
+
+def test_gender_from_first_names():
+    from claims.attribution.speakers import FEMALE, MALE, gender
+
+    assert gender("Olena Kravets") == FEMALE
+    assert gender("Mykola Sydor") == MALE  # a man's name ending in -a
+    assert gender("Vitalii Khomenko") == MALE
+    assert gender("Karen Holm") == FEMALE
+    assert gender("Kravets") == ""  # a surname alone tells nothing
+    assert gender("Robin Lane") == ""

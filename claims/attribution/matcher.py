@@ -1031,7 +1031,8 @@ class SourceMatcher:
         return None  # "a source", "people familiar with the matter": anonymous by design
 
     def _resolve_pronoun(self, pronoun: str, memory: _Memory) -> Speaker | None:
-        """ "He said": the latest person who spoke; "it"/"they" the previous sentence's source,
+        """ "He said": the latest person who spoke, not a woman by her first name ("she": not a
+        man); "it"/"they" the previous sentence's source,
         else the latest institution that spoke. A dummy "It was reported" never gets here:
         it has no speech verb with "it" as its subject."""
         if pronoun in _INSTITUTION_PRONOUNS:
@@ -1041,8 +1042,11 @@ class SourceMatcher:
                 if mention.speaker and not mention.person:
                     return mention.speaker_of
             return None
+        # "she" skips the men named since, "he" the women (when a first name tells).
+        other = {"he": speakers.FEMALE, "she": speakers.MALE}.get(pronoun, "")
         for mention in memory.recent():
-            if mention.person:
+            unlike = other and speakers.gender(mention.speaker_of.name) == other
+            if mention.person and not unlike:
                 return mention.speaker_of
         return None
 

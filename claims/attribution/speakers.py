@@ -43,7 +43,7 @@ assert PERSON_ROLE_WORDS <= ROLE_WORDS
 _GLUE = frozenset("of for the a an at in and on 's regional local deputy senior press".split())
 _MODIFIERS = frozenset(
     """regional local deputy senior press top military defence defense foreign interior city
-    district state federal national presidential chief acting former acting nuclear energy
+    district state federal national presidential chief acting former executive nuclear energy
     health police emergency human rights think independent international western russian
     ukrainian british american polish military-civil clinical grid state-owned civil occupation
     russian-installed moscow-installed kremlin-appointed pro-russian pro-kremlin air naval border
@@ -113,6 +113,9 @@ def _is_cap(word: str) -> bool:
     return word[:1].isupper() and word.lower() not in _FUNCTION
 
 
+_ORDINAL_RE = re.compile(r"\d+(?:st|nd|rd|th)")
+
+
 def _np_word(word: str) -> bool:
     low = word.lower()
     return (
@@ -120,6 +123,7 @@ def _np_word(word: str) -> bool:
         or low in ROLE_WORDS
         or low in _MODIFIERS
         or low in ("of", "for", "the", "'s", "\u2019s")
+        or _ORDINAL_RE.fullmatch(low) is not None  # "the 93rd Brigade"
         or (low.endswith(("'s", "\u2019s")) and _is_cap(word))
     )
 
@@ -131,12 +135,24 @@ def phrase_before(text: str, end: int) -> tuple[int, int] | None:
     # finditer's positions count from the start of text, not of the window
     tokens = [(m.start(), m.end(), m[0]) for m in _TOKEN_RE.finditer(text, window_start, end)]
     taken: list[tuple[int, int, str]] = []
-    for tok in reversed(tokens):
+    for i in range(len(tokens) - 1, -1, -1):
+        tok = tokens[i]
+        if tok[2] in ("'", "\u2019") and taken and _plural_possessive(tokens, i):
+            taken.append(tok)  # "The United Arab Emirates' Foreign Ministry"
+            continue
         if not (tok[2][0].isalnum() and _np_word(tok[2])):
             break
         taken.append(tok)
     taken.reverse()
     return _trim(taken)
+
+
+def _plural_possessive(tokens: list[tuple[int, int, str]], i: int) -> bool:
+    """tokens[i] is an apostrophe right after a capitalised word in s ("Emirates'")."""
+    if i == 0:
+        return False
+    before = tokens[i - 1]
+    return before[1] == tokens[i][0] and before[2].endswith("s") and _is_cap(before[2])
 
 
 def phrase_after(text: str, start: int) -> tuple[int, int] | None:
@@ -150,7 +166,7 @@ def phrase_after(text: str, start: int) -> tuple[int, int] | None:
 
 
 def _trim(taken: list[tuple[int, int, str]]) -> tuple[int, int] | None:
-    while taken and taken[0][2].lower() in ("of", "for", "'s", "\u2019s"):
+    while taken and taken[0][2].lower() in ("of", "for", "'s", "\u2019s", "'", "\u2019"):
         taken.pop(0)
     while taken and taken[-1][2].lower() in _GLUE:
         taken.pop()
@@ -196,8 +212,10 @@ def _trailing_name(phrase: str) -> str | None:
         possessive = word.endswith(("'s", "\u2019s"))
         # a possessive inside the name stays ("Kherson Regional Children's Hospital")
         inside = possessive and len(taken) >= 2
-        if (_is_cap(word) and (not possessive or inside)) or (
-            word.lower() in ("of", "for", "the", "and", "on") and taken
+        if (
+            (_is_cap(word) and (not possessive or inside))
+            or (word.lower() in ("of", "for", "the", "and", "on") and taken)
+            or (taken and _ORDINAL_RE.fullmatch(word.lower()))  # "161st Mechanised Brigade"
         ):
             taken.append(word)
         else:
@@ -245,3 +263,45 @@ def guess(phrase: str, context: str = "") -> NewSource:
     if kind == "unknown":
         kind = "individual"
     return NewSource(name[:200], kind, side)
+
+
+# --- gender from a first name, for "he" and "she" ---------------------------------------------
+
+FEMALE, MALE = "f", "m"
+# Slavic first names ending in -a that are men's, and common women's names in English copy
+# that do not end in -a. Anything else ending in -a/-ia/-ya is taken as a woman's name; a
+# Slavic man's ending (-ii, -iy, -yi, -ei, -ey, -o) or a listed name as a man's; else unknown.
+_MALE_IN_A = frozenset(
+    """mykola nikita mykyta ilya illia ilia kuzma luka foma sasha misha grisha vanya kolya
+    petya andrea joshua luca noah elijah jonah ezra""".split()
+)
+_FEMALE_NAMES = frozenset(
+    """kate katherine catherine karen ann anne alice elizabeth margaret ruth helen ellen
+    rachel sarah susan jane janet joan judith ingrid astrid sigrid mary marie caroline
+    charlotte louise rose grace emily amy lucy nicole michelle isabelle claire frances
+    kristen kirsten lyubov liubov""".split()
+)
+_MALE_NAMES = frozenset(
+    """john james david michael peter paul mark robert richard thomas william george charles
+    joseph daniel matthew andrew anthony stephen steven edward brian kevin jason frank
+    ivan oleg oleh olexandr oleksandr aleksandr alexander alexei oleksii denys denis roman
+    igor ihor ivan vadim vadym vladimir volodymyr vladyslav vitaly vitalii maksym maxim
+    pavel pavlo petro pyotr sergei serhii serhiy yuri yurii yuriy dmitry dmytro mikhail
+    mykhailo boris borys ruslan taras bohdan stepan anton artem arseniy yevhen yevgeny
+    viktor victor emmanuel olaf rishi donald joe keir friedrich antonio jens rafael""".split()
+)
+
+
+def gender(name: str) -> str:
+    """FEMALE, MALE or "" (unknown) for a person's name, by its first word."""
+    words = name.split()
+    if len(words) < 2:
+        return ""  # a surname or a role alone tells nothing
+    first = words[0].lower().strip(".,")
+    if first in _MALE_IN_A or first in _MALE_NAMES:
+        return MALE
+    if first in _FEMALE_NAMES or first.endswith(("a", "ia", "ya")):
+        return FEMALE
+    if first.endswith(("ii", "iy", "yi", "ei", "ey", "o")) and len(first) > 3:
+        return MALE
+    return ""
