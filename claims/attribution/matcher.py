@@ -229,6 +229,7 @@ _PRONOUN_CONTINUATION_RE = re.compile(
 
 # Speakers that are not taxonomy names: anaphors resolved from memory, and anonymous sources.
 _REF_RE = re.compile(
+    r"(?=[acdfghilmoprstuw])"  # the first letters of the alternatives: see _PRONOUN_RE
     r"\b(?P<ministry>the\s+(?:[\w-]+\s+){0,2}?ministry)\b"
     r"|\b(?P<military>the\s+(?:army|military|armed\s+forces))\b"
     r"|\b(?P<government>the\s+government)\b"
@@ -241,7 +242,9 @@ _REF_RE = re.compile(
     r"|\b(?P<pronoun>it|they|he|she)\b",
     re.IGNORECASE,
 )
-_PRONOUN_RE = re.compile(r"\b(?P<pronoun>it|they|he|she)\b", re.IGNORECASE)
+# A lookahead on the first letters lets the scan skip positions fast (half the time, same
+# matches: every alternative starts with one of them).
+_PRONOUN_RE = re.compile(r"(?=[iths])\b(?P<pronoun>it|they|he|she)\b", re.IGNORECASE)
 # Every _REF_RE match but a pronoun holds one of these, lowercased; the non-ASCII letters that
 # IGNORECASE also takes for ASCII ones are mapped first, so the test never misses a match.
 _RE_IGNORECASE_ODD_RE = re.compile("[\u0131\u0130\u017f\u212a]")
@@ -1328,7 +1331,9 @@ def _compile_phrases(phrases: Iterable[str]) -> re.Pattern[str] | None:
     for phrase in unique:
         body = r"\s+".join(re.escape(word) for word in _normalize(phrase).split())
         parts.append(f"(?-i:{body})" if phrase.isupper() else body)
-    return re.compile(rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)", re.IGNORECASE)
+    # The first letters, as a lookahead, let the scan skip positions fast (see _PRONOUN_RE).
+    first = "".join(sorted({re.escape(p[0].lower()) for p in unique}))
+    return re.compile(rf"(?=[{first}])(?<!\w)(?:{'|'.join(parts)})(?!\w)", re.IGNORECASE)
 
 
 # --- status hints ----------------------------------------------------------------------------
