@@ -174,7 +174,9 @@ _TITLES = _words(
 # Words that take a number after them ("No. 10", "Jan. 3", "approx. 200").
 _NUMBER_PREFIXES = _words(
     "no nos art p pp vol fig figs ch sec para approx ca est op "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    # Russian and Ukrainian: article, house, item, part, figure, table, chapter, page, phone...
+    "ст д п ч рис табл гл стр тел кв корп"
 )
 # Other abbreviations: a lowercase word after them continues the sentence ("etc. and").
 _ABBREVIATIONS = (
@@ -255,7 +257,12 @@ def _is_boundary(body: str, span_start: int, match: re.Match[str], span_end: int
         # '"Is this war?" she asked.', '"We waited... and waited"', "etc. and", "p.m. on".
         if not is_plain_period:
             return False
-        return not (lower in _ABBREVIATIONS or _is_dotted_acronym(core) or len(core) == 1)
+        # Russian and Ukrainian sentences never start in lowercase: after a Cyrillic word the
+        # period is an abbreviation's (thousands, year, "and so on"; tests/test_segmentation.py).
+        cyrillic = any("\u0400" <= ch <= "\u04ff" for ch in core)
+        return not (
+            lower in _ABBREVIATIONS or _is_dotted_acronym(core) or len(core) == 1 or cyrillic
+        )
     if first.isdigit():
         # "No. 10", "Jan. 3", "20%... 30%" continue; "injured. 108 others were ..." splits.
         if "\u2026" in punct or "..." in punct:

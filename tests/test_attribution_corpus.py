@@ -58,7 +58,9 @@ def test_demo_article_gets_every_attributed_sentence_right(lang: str) -> None:
     assert tally.plain_false == 0, bench.errors(rows)
 
 
-@pytest.mark.parametrize(("lang", "floor"), [("en", 0.78), ("ru", 0.80), ("uk", 0.84)])
+# Floors a little under today's scores, to catch a regression. The Russian one went from 0.80
+# to 0.78 when the blind batch ru-c (first score 54 %) joined the tuned part.
+@pytest.mark.parametrize(("lang", "floor"), [("en", 0.78), ("ru", 0.78), ("uk", 0.84)])
 def test_source_right_on_the_tuned_part(dev_rows, lang: str, floor: float) -> None:
     tally = bench.tally(r for r in dev_rows if r.article.lang == lang)
     assert tally.source_ok / tally.attributed >= floor

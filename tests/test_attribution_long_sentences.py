@@ -94,3 +94,9 @@ def test_gender_from_first_names():
     assert gender("Karen Holm") == FEMALE
     assert gender("Kravets") == ""  # a surname alone tells nothing
     assert gender("Robin Lane") == ""
+
+
+def test_a_question_the_article_asks_claims_nothing():
+    got = suggest("What does Moscow say?", '"Where are the air defences?" the mayor said.')
+    assert not got[0].is_claim
+    assert got[1].is_claim

@@ -57,6 +57,13 @@ def _normalize(text: str) -> str:
     return text.translate(_APOSTROPHES) if _APOSTROPHE_RE.search(text) else text
 
 
+# A question the article asks ("What does Russia say?", an explainer's subhead) claims nothing;
+# a quoted one ('"Is this war?" she asked') is left to the rules.
+_QUESTION_RE = re.compile(
+    r"(?:what|who|why|how|when|where|which|does|do|did|is|are|can|could|will|would|should)\b"
+    r"[^\"\u201c\u201d\u00ab\u00bb]*\?",
+    re.IGNORECASE,
+)
 # A caption credit ("Credit: AP", "(AP Photo/John Doe)") is no claim; the caller should filter
 # credits out, but a stray one must not count as a mention of "AP".
 _CREDIT_RE = re.compile(
@@ -430,8 +437,9 @@ def _subject(s: _Sentence, pos: int, evidence: bool = False) -> _Candidate | Non
         opening = s.outside.rfind(",", 0, closing)
         inner = s.outside[opening + 1 : closing]
         if opening > 0 and closing - opening <= 120 and not re.search(r'["\u201c\u201d]', inner):
-            if not evidence and speakers.person_in(inner.strip()) == inner.strip():
+            if not evidence and _is_titled_name(inner.strip()):
                 # "Kharkiv's mayor, Borys Halytskyi, told": the name between the commas
+                # ("A spokesperson for the brigade, Captain Roman Zaiets, said": with a rank)
                 head = _subject_at(s, opening, evidence)
                 named = s.phrase((opening + 1 + len(inner) - len(inner.lstrip()), closing))
                 if head is not None and named is not None:
@@ -458,6 +466,15 @@ def _subject(s: _Sentence, pos: int, evidence: bool = False) -> _Candidate | Non
         gap = _SUBJECT_GAP_TAIL_RE.search(s.outside, max(0, pos - 80), pos)
         gap_start = gap.start() if gap else pos
     return _subject_at(s, gap_start, evidence)
+
+
+def _is_titled_name(text: str) -> bool:
+    """text is a person's name, perhaps after a rank or title ("Captain Roman Zaiets")."""
+    person = speakers.person_in(text)
+    if person is None or not text.endswith(person):
+        return False
+    title = text[: len(text) - len(person)].split()
+    return all(w.lower().rstrip(".") in speakers.ROLE_WORDS for w in title)
 
 
 def _subject_at(s: _Sentence, end: int, evidence: bool) -> _Candidate | None:
@@ -941,7 +958,7 @@ class SourceMatcher:
         for i, text in enumerate(sentences):
             if i and i in breaks:
                 memory.paragraph += 1
-            if _CREDIT_RE.fullmatch(text.strip()):
+            if _CREDIT_RE.fullmatch(text.strip()) or _QUESTION_RE.fullmatch(text.strip()):
                 out.append(NO_SUGGESTION)
                 memory.previous = None
                 continue
