@@ -5,18 +5,18 @@ Run from the repo root:
     .venv/bin/python bench/export.py [--rows N] [--db sqlite|postgres|both] [--write]
 
 The benchmark never touches development data. It builds its own databases: a SQLite file
-under /tmp/claimdesk-bench/ and the PostgreSQL database ``claimdesk_bench`` (server from
-BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432), migrates them, and loads a
-deterministic synthetic corpus: sentences in articles of 25, each labelled by two annotators;
-a label is "not a claim" (one row) or holds 1 to 3 claims (one row each; some contents run
-over two sentences, some mentions lie in the sentence before), until the export at level
-``annotations`` has exactly N rows. Then each measurement runs in a fresh child process
-(clean peak RSS from getrusage):
+under /tmp/claimdesk-bench/ (or $BENCH_SQLITE_DIR) and the PostgreSQL database
+``claimdesk_bench`` (server from BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432),
+migrates them, and loads a deterministic synthetic corpus: sentences in articles of 25, each
+labelled by two annotators; a label is "not a claim" (one row) or holds 1 to 3 claims (one
+row each; some contents run over two sentences, some mentions lie in the sentence before),
+until the export at level ``annotations`` has exactly N rows. Then each measurement runs in
+a fresh child process (clean peak RSS from getrusage):
 
 - stage ``cursor``: the export SQL on Django's chunked cursor, rows fetched and dropped
   (database + driver only);
 - stage ``values_list``: the export queryset's ``.values_list(...).iterator(5000)`` (adds
-  Django's row building and converters);
+  Django's row building and converters, which export_rows no longer runs);
 - stage ``export_rows``: ``selectors.export_rows`` (adds our per-row code);
 - ``csv`` and ``jsonl``: ``dataset.data_chunks(filters, fmt)``, the code path of the
   download view, each chunk encoded to UTF-8 (as the view does) and written to /dev/null;
@@ -50,7 +50,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_PATH = ROOT / "docs" / "benchmarks.md"
-SQLITE_DIR = Path("/tmp/claimdesk-bench")
+# BENCH_SQLITE_DIR: a directory of its own, when several checkouts benchmark on one machine.
+SQLITE_DIR = Path(os.environ.get("BENCH_SQLITE_DIR", "/tmp/claimdesk-bench"))
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 PG_DB = "claimdesk_bench"
 BEGIN, END = "<!-- bench:export:begin -->", "<!-- bench:export:end -->"

@@ -6,13 +6,14 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import (
     Case,
     CharField,
     Count,
     Exists,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -24,6 +25,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Substr
+from django.db.models.sql.constants import MULTI
 from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
 
@@ -760,6 +762,41 @@ def _span_text(paths: _Paths, name: str):
     )
 
 
+class _IsoDate(Func):
+    """A date as ISO 8601 text (``2024-03-02``), formatted by the database: the text
+    claims.exporting writes for a date, without a date object per row in Python."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # SQLite keeps a date as this very text; the CAST only hides the column's declared
+        # type, so that the driver passes the text through instead of parsing it.
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS TEXT)")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM-DD')")
+
+    def as_sql(self, compiler, connection, **extra):
+        if "template" not in extra:  # another database: the date itself, formatted in Python
+            return compiler.compile(self.source_expressions[0])
+        return super().as_sql(compiler, connection, **extra)
+
+
+class _IsoDateTime(_IsoDate):
+    """A timestamp as ISO 8601 UTC text to the second (``2024-03-05T09:14:02Z``, fractions
+    cut, not rounded), formatted by the database: exactly exporting.format_datetime."""
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django stores a datetime as UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]".
+        template = "substr(%(expressions)s, 1, 10) || 'T' || substr(%(expressions)s, 12, 8) || 'Z'"
+        sql, params = self.as_sql(compiler, connection, template=template)
+        return sql, (*params, *params)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        return self.as_sql(compiler, connection, template=template)
+
+
 def _content_sentence_ids(paths: _Paths):
     """The ids of the sentences the content span touches, space-separated, in article order.
 
@@ -804,7 +841,7 @@ def _export_columns(gold: bool) -> list:
         f"{a}title",
         f"{a}outlet",
         f"{a}url",
-        f"{a}published_on",
+        _IsoDate(f"{a}published_on"),
         "id" if gold else "sentence_id",
         f"{s}position",
         f"{s}start",
@@ -832,10 +869,10 @@ def _export_columns(gold: bool) -> list:
         "gold__comment" if gold else "note",
         empty if gold else "evidence_url",
         Value("gold", output_field=CharField()) if gold else "annotator_id",
-        empty if gold else "updated_at",
+        empty if gold else _IsoDateTime("updated_at"),
         "gold__origin" if gold else empty,
         "gold__editor_id" if gold else empty,
-        "gold__updated_at" if gold else empty,
+        _IsoDateTime("gold__updated_at") if gold else empty,
     ]
 
 
@@ -951,8 +988,24 @@ def export_rows(*, filters: ExportFilters, pseudonymize, chunk_size: int = 5000,
     """
     rows, columns = export_queryset(filters)
     with export_snapshot() if snapshot else nullcontext():
-        values = rows.values_list(*columns).iterator(chunk_size=chunk_size)
+        values = _driver_rows(rows.values_list(*columns), chunk_size=chunk_size)
         yield from _export_values(values, pseudonymize, gold=filters.level == "gold")
+
+
+def _driver_rows(queryset, *, chunk_size: int):
+    """The queryset's rows as the database driver returns them, streamed in chunks.
+
+    What QuerySet.iterator() does, less its per-row converters: the export's columns need
+    none (dates and times are formatted by the database, booleans come as booleans from both
+    drivers). On SQLite a date and a time per row were parsed, made aware, then formatted
+    again: a quarter of the CSV export's time in a profile.
+    """
+    db = connections[queryset.db]
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    chunked_fetch = not db.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    chunks = compiler.execute_sql(MULTI, chunked_fetch=chunked_fetch, chunk_size=chunk_size)
+    for chunk in chunks:
+        yield from chunk
 
 
 def _export_values(values_iterator, pseudonymize, *, gold: bool):

@@ -23,9 +23,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from claims import agreement, dataset, exporting, services
+from claims import agreement, dataset, exporting, selectors, services
 from claims.importing import ArticleRecord
-from claims.models import Annotation, Source, VerificationStatus
+from claims.models import Annotation, GoldLabel, Source, VerificationStatus
 from tests.conftest import make_user
 from tests.factories_export import (
     ANNOTATOR_IDS,
@@ -1087,3 +1087,61 @@ def test_the_cards_agreement_streamed_by_sentence_equals_alpha_over_coders(data)
 
 def test_no_annotations_no_agreement_figures(db):
     assert dataset.agreement_figures() is None
+
+
+# --- dates and times formatted by the database ---------------------------------------------
+
+
+def _rows_through_the_orm(filters) -> list[list]:
+    """The export's rows as the code before read them: QuerySet.iterator() with Django's
+    converters (date and datetime objects, formatted by claims.exporting in Python), then
+    pseudonymised. The database-formatted export must give the same bytes."""
+    queryset, columns = selectors.export_queryset(filters)
+    # The expressions that format a date or time in SQL, back to the plain field.
+    columns = [
+        column.source_expressions[0] if isinstance(column, selectors._IsoDate) else column
+        for column in columns
+    ]
+    pseudonymize = dataset.pseudonymizer()
+    person_columns = [exporting.COLUMN_NAMES.index(n) for n in ("annotator", "reviewed_by")]
+    rows = []
+    for values in queryset.values_list(*columns).iterator():
+        row = list(values)
+        for i in person_columns:
+            if isinstance(row[i], int):
+                row[i] = pseudonymize(row[i])
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("level", ["gold", "annotations"])
+def test_the_database_formats_dates_and_times_as_python_did(data, level):
+    # A time a microsecond before midnight of New Year's Eve: cut to the second, never
+    # rounded up into the next day, month and year.
+    last = datetime.datetime(2024, 12, 31, 23, 59, 59, 999_999, tzinfo=datetime.UTC)
+    Annotation.objects.filter(pk=Annotation.objects.order_by("pk")[0].pk).update(updated_at=last)
+    GoldLabel.objects.filter(pk=GoldLabel.objects.order_by("pk")[0].pk).update(updated_at=last)
+    filters = selectors.ExportFilters(level=level)
+    before = _rows_through_the_orm(filters)
+    assert any(isinstance(v, datetime.datetime) and v == last for row in before for v in row)
+    assert any(isinstance(row[5], datetime.date) for row in before)  # published_on
+
+    for fmt, chunks in (("csv", exporting.csv_chunks), ("jsonl", exporting.jsonl_chunks)):
+        assert "".join(dataset.data_chunks(filters, fmt)) == "".join(chunks(before))
+    text = "".join(dataset.data_chunks(filters, "csv"))
+    assert "2024-12-31T23:59:59Z" in text and "2025-01-01" not in text
+
+
+def test_dates_and_times_reach_the_formats_as_iso_text(data):
+    rows = list(
+        selectors.export_rows(
+            filters=selectors.ExportFilters(level="annotations"),
+            pseudonymize=dataset.pseudonymizer(),
+        )
+    )
+    published = {row[5] for row in rows}
+    annotated = {row[exporting.COLUMN_NAMES.index("annotated_at")] for row in rows}
+    assert published and all(re.fullmatch(r"\d{4}-\d\d-\d\d", v) for v in published)
+    assert annotated and all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", v) for v in annotated
+    )

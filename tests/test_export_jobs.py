@@ -2,6 +2,7 @@
 and the export page switches its buttons to jobs past the thresholds."""
 
 import datetime as dt
+import gc
 import io
 import json
 import re
@@ -329,3 +330,36 @@ def test_progress_shows_while_the_export_reads_in_its_transaction(researcher):
         seen = read_elsewhere(job)
 
     assert seen["step"] == "Writing"
+
+
+@pytest.mark.parametrize(("fmt", "paused"), [("csv", True), ("jsonl", True), ("zip", False)])
+def test_the_cycle_collector_rests_while_a_csv_or_jsonl_is_written(
+    researcher, data, monkeypatch, fmt, paused
+):
+    seen = []
+    write = exports.write
+
+    def spying_write(*args, **kwargs):
+        seen.append(gc.isenabled())
+        write(*args, **kwargs)
+
+    monkeypatch.setattr(exports, "write", spying_write)
+    assert gc.isenabled()
+
+    export_job(researcher, format=fmt, level="annotations")
+
+    assert seen == [not paused]
+    assert gc.isenabled()  # the worker's collector is back
+
+
+def test_a_failed_write_turns_the_cycle_collector_back_on(researcher, data, monkeypatch):
+    def failing_write(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(exports, "write", failing_write)
+
+    job = exports.export_start(user=researcher, query={"format": "csv"})
+
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED
+    assert gc.isenabled()
