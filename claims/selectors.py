@@ -23,7 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Substr
+from django.db.models.functions import Cast, Coalesce, Lower, Substr
 from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
 
@@ -40,6 +40,8 @@ from claims.models import (
     SendBackResponse,
     Sentence,
     Source,
+    SourceAlias,
+    SourceMerge,
     VerificationStatus,
 )
 from claims.roles import EDITOR, has_role
@@ -360,6 +362,126 @@ def _source_named(name: str, candidates: QuerySet[Source]) -> Source | None:
         seen.add(source.pk)  # a loop of merges (never made by source_merge) must not hang us
         source = source.merged_into
     return source
+
+
+# --- the sources page (editors) ------------------------------------------------------------
+
+
+def _count_of(queryset, field: str) -> Subquery:
+    """The number of distinct `field` values among the rows of `queryset` naming the source."""
+    return Coalesce(
+        Subquery(
+            queryset.filter(source=OuterRef("pk"))
+            .values("source")
+            .annotate(n=Count(field, distinct=True))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def _with_usage(sources: QuerySet[Source]) -> QuerySet[Source]:
+    """Annotate `label_count` (annotators' labels), `claim_count` (their claims), `gold_count`
+    (gold claims) and `article_count` (articles with an annotator's claim naming it)."""
+    claims = Claim.objects.filter(annotation__isnull=False)
+    return sources.annotate(
+        label_count=_count_of(claims, "annotation"),
+        claim_count=_count_of(claims, "pk"),
+        article_count=_count_of(claims, "annotation__sentence__article"),
+        gold_count=_count_of(Claim.objects.filter(gold__isnull=False), "pk"),
+    )
+
+
+def taxonomy_sources(*, query: str = "") -> QuerySet[Source]:
+    """The taxonomy as editors work it: sources not merged away, the pending proposals first
+    (oldest first: they have waited longest), then the rest by name; with their usage, aliases
+    and proposers. `query` matches a name or an alias, in any case."""
+    query = " ".join(query.split())
+    sources = Source.objects.filter(merged_into=None)
+    if query:
+        named = SourceAlias.objects.filter(source=OuterRef("pk"), alias__icontains=query)
+        sources = sources.filter(Q(name__icontains=query) | Exists(named))
+    pending_first = Case(When(status=Source.Status.PENDING, then=Value(0)), default=Value(1))
+    return (
+        _with_usage(sources)
+        .select_related("proposed_by")
+        .prefetch_related("aliases", "proposers")
+        .order_by(
+            pending_first,
+            Case(When(status=Source.Status.PENDING, then=F("created_at"))),
+            Lower("name"),
+            "pk",
+        )
+    )
+
+
+def taxonomy_source(*, source_id: int) -> Source:
+    """One source with its usage, aliases and proposers, or 404."""
+    return get_object_or_404(
+        _with_usage(Source.objects.all())
+        .select_related("proposed_by", "merged_into")
+        .prefetch_related("aliases", "proposers"),
+        pk=source_id,
+    )
+
+
+def source_articles(*, source: Source, limit: int = 20) -> list[Article]:
+    """The articles where annotators' claims name the source, most claims first."""
+    return list(
+        Article.objects.filter(sentences__annotations__claims__source=source)
+        .annotate(claim_count=Count("sentences__annotations__claims", distinct=True))
+        .only("id", "title")
+        .order_by("-claim_count", "pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What merging `source` into `into` would move, as the confirm page states it."""
+
+    source: Source
+    into: Source
+    labels: int
+    claims: int
+    gold_claims: int
+    suggestions: int
+    aliases_added: list[str]
+
+
+def source_merge_preview(*, source: Source, into: Source) -> MergePreview:
+    claims = Claim.objects.filter(source=source)
+    names = [source.name, *source.aliases.values_list("alias", flat=True)]
+    kept = SourceAlias.objects.filter(alias__iexact=source.name).exclude(source=source).exists()
+    return MergePreview(
+        source=source,
+        into=into,
+        labels=Annotation.objects.filter(claims__source=source).distinct().count(),
+        claims=claims.filter(annotation__isnull=False).count(),
+        gold_claims=claims.filter(gold__isnull=False).count(),
+        suggestions=Sentence.objects.filter(suggested_source=source).count(),
+        aliases_added=names[1:] if kept else names,
+    )
+
+
+def source_merges(*, source: Source) -> list[SourceMerge]:
+    """The merges of and into the source, newest first, with who merged and who undid."""
+    return list(
+        SourceMerge.objects.filter(Q(source=source) | Q(into=source)).select_related(
+            "source", "into", "merged_by", "undone_by"
+        )
+    )
+
+
+def source_history(*, source: Source, limit: int = 50) -> list:
+    """The history records of the source and of its aliases (also those since removed or
+    moved away), newest first: when, who, what (+ added, ~ changed, - removed)."""
+    records = list(source.history.select_related("history_user")[:limit])
+    records += SourceAlias.history.filter(source_id=source.pk).select_related("history_user")[
+        :limit
+    ]
+    records.sort(key=lambda r: (r.history_date, r.history_id), reverse=True)
+    return records[:limit]
 
 
 def articles_for_assignment() -> QuerySet[Article]:
