@@ -1,6 +1,7 @@
 """Forms validate input only; the services decide what is stored."""
 
 import os
+import re
 from urllib.parse import urlencode
 
 from django import forms
@@ -274,6 +275,79 @@ class SourceProposalForm(forms.Form):
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=SourceKind.choices, initial=SourceKind.UNKNOWN)
     side = forms.CharField(max_length=100, required=False)
+
+
+QID = r"Q[1-9][0-9]{0,18}"  # as the database checks it (source_wikidata_id_is_qid)
+
+
+class SourceEditForm(forms.Form):
+    """An editor's change of a source; aliases one a line (commas separate them too)."""
+
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=SourceKind.choices)
+    side = forms.CharField(max_length=100, required=False)
+    aliases = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One a line, or separated by commas.",
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    wikidata_id = forms.CharField(
+        required=False,
+        max_length=20,
+        label="Wikidata id",
+        help_text="Optional: the Wikidata item, e.g. Q2019016.",
+    )
+
+    @classmethod
+    def for_source(cls, source: Source, data=None) -> "SourceEditForm":
+        initial = {
+            "name": source.name,
+            "kind": source.kind,
+            "side": source.side,
+            "aliases": "\n".join(a.alias for a in source.aliases.all()),
+            "description": source.description,
+            "wikidata_id": source.wikidata_id or "",
+        }
+        return cls(data, initial=initial)
+
+    def clean_wikidata_id(self) -> str | None:
+        value = self.cleaned_data["wikidata_id"].strip().upper()
+        if value and not re.fullmatch(QID, value):
+            raise forms.ValidationError("A Wikidata id is Q followed by digits, e.g. Q2019016.")
+        return value or None
+
+    def clean_aliases(self) -> list[str]:
+        text = self.cleaned_data["aliases"]
+        aliases = [" ".join(a.split()) for a in text.replace(",", "\n").splitlines()]
+        aliases = [a for a in aliases if a]
+        if too_long := [a for a in aliases if len(a) > 200]:
+            raise forms.ValidationError(f"An alias is at most 200 characters: {too_long[0][:40]}…")
+        return aliases
+
+
+class SourceMergeForm(forms.Form):
+    """The source to merge into, by its name or an alias (GET, to preview) or by id (POST)."""
+
+    into = forms.CharField(max_length=200, required=False, label="Merge into")
+    into_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+    def __init__(self, *args, source: Source, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source = source
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("into_id"):
+            into = Source.objects.filter(pk=cleaned["into_id"]).first()
+        elif cleaned.get("into"):
+            into = selectors.source_named(cleaned["into"])
+        else:
+            raise forms.ValidationError("Choose the source to merge into.")
+        if into is None:
+            raise forms.ValidationError("No source has that name or alias.")
+        cleaned["target"] = into
+        return cleaned
 
 
 def is_id(value) -> bool:
