@@ -51,11 +51,11 @@ def _offset(required: bool = False) -> forms.IntegerField:
     )
 
 
-def _source_by_name(name: str, user) -> Source | None:
+def _source_by_name(name: str, user, article_id: int | None = None) -> Source | None:
     name = name.strip()
     if not name:
         return None
-    source = selectors.resolve_source_name(name, user=user)
+    source = selectors.resolve_source_name(name, user=user, article_id=article_id)
     if source is None:
         raise forms.ValidationError(
             f"No source is called {name!r}. Pick one from the list, or propose it below."
@@ -89,8 +89,11 @@ class ClaimForm(forms.Form):
         required=False, max_length=1000, validators=[URLValidator(schemes=["http", "https"])]
     )
 
-    def __init__(self, *args, user=None, statuses=None, body=None, sentence=None, **kwargs):
+    def __init__(
+        self, *args, user=None, statuses=None, body=None, sentence=None, article_id=None, **kwargs
+    ):
         self.user = user
+        self.article_id = article_id  # the annotator's article: its proposals are usable
         self.body = body  # the article body: spans are checked against it, texts cut from it
         self.sentence = sentence  # (start, end): the content must take words of the sentence
         super().__init__(*args, **kwargs)
@@ -101,7 +104,7 @@ class ClaimForm(forms.Form):
             self.fields["status"] = field
 
     def clean_source(self) -> Source | None:
-        return _source_by_name(self.cleaned_data["source"], self.user)
+        return _source_by_name(self.cleaned_data["source"], self.user, self.article_id)
 
     def clean(self):
         cleaned = super().clean()
@@ -231,6 +234,7 @@ class LabelForm(forms.Form):
         body=None,
         sentence=None,
         claims_initial=None,
+        article_id=None,
         **kwargs,
     ):
         self.user = user
@@ -239,7 +243,13 @@ class LabelForm(forms.Form):
             self.data if self.is_bound else None,
             initial=None if self.is_bound else claims_initial,
             prefix=CLAIM_PREFIX,
-            form_kwargs={"user": user, "statuses": statuses, "body": body, "sentence": sentence},
+            form_kwargs={
+                "user": user,
+                "statuses": statuses,
+                "body": body,
+                "sentence": sentence,
+                "article_id": article_id,
+            },
         )
 
     def clean(self):

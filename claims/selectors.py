@@ -232,7 +232,7 @@ def with_suggestion(sentence: Sentence, *, user) -> Sentence:
     sentence.suggested_marked = mark_safe(highlight.suggested_html(sentence.text, marks))
     name = sentence.suggested_new_source_name
     sentence.suggested_new_source = (
-        resolve_source_name(name, user=user)
+        resolve_source_name(name, user=user, article_id=sentence.article_id)
         if name and sentence.suggested_source_id is None
         else None
     )
@@ -318,25 +318,46 @@ def statuses() -> list[VerificationStatus]:
     return list(VerificationStatus.objects.filter(is_active=True).order_by("order", "code"))
 
 
-def _usable_by(user) -> Q:
-    """Active sources, and the pending ones the user proposed (or proposed again)."""
+def _usable_by(user, article_id: int | None = None) -> Q:
+    """Active sources, the pending ones the user proposed (or proposed again) and, on an
+    article, the pending ones proposed by anyone assigned to it: a proposal is seen by the
+    others working the same article, so that nobody proposes it again under another spelling.
+    The caller has checked that the user works on `article_id`."""
     if user is None:
         return Q(status=Source.Status.ACTIVE)
-    return Q(status=Source.Status.ACTIVE) | Q(pk__in=user.co_proposed_sources.values("pk"))
+    usable = Q(status=Source.Status.ACTIVE) | Q(pk__in=user.co_proposed_sources.values("pk"))
+    if article_id is not None:
+        proposed_here = Source.proposers.through.objects.filter(
+            user__assignments__article_id=article_id
+        ).values("source_id")
+        usable |= Q(status=Source.Status.PENDING, pk__in=proposed_here)
+    return usable
 
 
-def source_search(*, query: str, user, limit: int = 8) -> list[Source]:
-    """Active sources (and the user's own proposals) whose name or an alias contains the query."""
+def source_search(
+    *, query: str, user, article_id: int | None = None, limit: int = 8
+) -> list[Source]:
+    """Active sources (and the pending ones the user may use, see `_usable_by`) whose name or
+    an alias contains the query."""
     query = " ".join(query.split())
-    usable = Source.objects.filter(merged_into=None).filter(_usable_by(user))
+    usable = Source.objects.filter(merged_into=None).filter(_usable_by(user, article_id))
     if query:
         usable = usable.filter(Q(name__icontains=query) | Q(aliases__alias__icontains=query))
     return list(usable.distinct().prefetch_related("aliases").order_by("name")[:limit])
 
 
-def resolve_source_name(name: str, *, user=None) -> Source | None:
-    """The source a typed name or alias means: active ones, and the user's own proposals."""
-    return _source_named(name, Source.objects.filter(_usable_by(user)))
+def working_on(*, user, article_id) -> int | None:
+    """The article id, if `article_id` (as sent) names an article assigned to the user."""
+    if not str(article_id).isdigit() or not 0 < int(article_id) < 2**63:
+        return None
+    assigned = Assignment.objects.filter(article_id=int(article_id), annotator=user).exists()
+    return int(article_id) if assigned else None
+
+
+def resolve_source_name(name: str, *, user=None, article_id: int | None = None) -> Source | None:
+    """The source a typed name or alias means: active ones, and the pending ones the user may
+    use (their own; on an article, those proposed by the others working on it)."""
+    return _source_named(name, Source.objects.filter(_usable_by(user, article_id)))
 
 
 def source_named(name: str) -> Source | None:
