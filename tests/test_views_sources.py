@@ -4,7 +4,9 @@ preview and the undo, as an editor sees them (the roles' answers: test_authoriza
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from claims import services
@@ -237,3 +239,26 @@ def test_the_editor_approves_and_merges_in_the_app_and_the_labels_follow(
     labels = Annotation.objects.filter(annotator=annotator)
     assert set(labels.values_list("source__name", flat=True)) == {"Moscow defence ministry"}
     assert labels.get(sentence=sentence).claims.get().source == proposal
+
+
+def test_the_list_queries_do_not_grow_with_the_sources(ed_client, annotator, unverified):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert ed_client.get(reverse("claims:source_list")).status_code == 200
+        return len(captured)
+
+    sentence = annotatable(make_article(2))[0]
+    for number in range(3):
+        source = services.source_propose(
+            name=f"Proposal {number}", kind="unknown", side="", proposed_by=annotator
+        )
+        services.source_upsert(name=f"Source {number}", kind="unknown", aliases=[f"S{number}"])
+    save(sentence, annotator, claim_label(source=source))
+    few = queries()
+    for number in range(3, 30):
+        services.source_propose(
+            name=f"Proposal {number}", kind="unknown", side="", proposed_by=annotator
+        )
+        services.source_upsert(name=f"Source {number}", kind="unknown", aliases=[f"S{number}"])
+
+    assert queries() == few
