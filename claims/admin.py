@@ -291,7 +291,7 @@ class SourceAdminForm(forms.ModelForm):
 
     class Meta:
         model = Source
-        fields = ("name", "kind", "side", "description", "status", "merged_into")
+        fields = ("name", "kind", "side", "description", "wikidata_id", "status", "merged_into")
 
     def clean(self):
         cleaned = super().clean()
@@ -336,7 +336,7 @@ class SourceAdmin(
             obj.merged_into = None
             obj.save()
             try:
-                moved = services.source_merge(source=obj, into=into)
+                moved = services.source_merge(source=obj, into=into, merged_by=request.user)
             except ValidationError as error:  # a concurrent merge got there first
                 self.message_user(request, " ".join(error.messages), level=messages.ERROR)
                 return

@@ -1,6 +1,7 @@
 """Forms validate input only; the services decide what is stored."""
 
 import os
+import re
 from urllib.parse import urlencode
 
 from django import forms
@@ -50,11 +51,11 @@ def _offset(required: bool = False) -> forms.IntegerField:
     )
 
 
-def _source_by_name(name: str, user) -> Source | None:
+def _source_by_name(name: str, user, article_id: int | None = None) -> Source | None:
     name = name.strip()
     if not name:
         return None
-    source = selectors.resolve_source_name(name, user=user)
+    source = selectors.resolve_source_name(name, user=user, article_id=article_id)
     if source is None:
         raise forms.ValidationError(
             f"No source is called {name!r}. Pick one from the list, or propose it below."
@@ -88,8 +89,11 @@ class ClaimForm(forms.Form):
         required=False, max_length=1000, validators=[URLValidator(schemes=["http", "https"])]
     )
 
-    def __init__(self, *args, user=None, statuses=None, body=None, sentence=None, **kwargs):
+    def __init__(
+        self, *args, user=None, statuses=None, body=None, sentence=None, article_id=None, **kwargs
+    ):
         self.user = user
+        self.article_id = article_id  # the annotator's article: its proposals are usable
         self.body = body  # the article body: spans are checked against it, texts cut from it
         self.sentence = sentence  # (start, end): the content must take words of the sentence
         super().__init__(*args, **kwargs)
@@ -100,7 +104,7 @@ class ClaimForm(forms.Form):
             self.fields["status"] = field
 
     def clean_source(self) -> Source | None:
-        return _source_by_name(self.cleaned_data["source"], self.user)
+        return _source_by_name(self.cleaned_data["source"], self.user, self.article_id)
 
     def clean(self):
         cleaned = super().clean()
@@ -230,6 +234,7 @@ class LabelForm(forms.Form):
         body=None,
         sentence=None,
         claims_initial=None,
+        article_id=None,
         **kwargs,
     ):
         self.user = user
@@ -238,7 +243,13 @@ class LabelForm(forms.Form):
             self.data if self.is_bound else None,
             initial=None if self.is_bound else claims_initial,
             prefix=CLAIM_PREFIX,
-            form_kwargs={"user": user, "statuses": statuses, "body": body, "sentence": sentence},
+            form_kwargs={
+                "user": user,
+                "statuses": statuses,
+                "body": body,
+                "sentence": sentence,
+                "article_id": article_id,
+            },
         )
 
     def clean(self):
@@ -274,6 +285,79 @@ class SourceProposalForm(forms.Form):
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=SourceKind.choices, initial=SourceKind.UNKNOWN)
     side = forms.CharField(max_length=100, required=False)
+
+
+QID = r"Q[1-9][0-9]{0,18}"  # as the database checks it (source_wikidata_id_is_qid)
+
+
+class SourceEditForm(forms.Form):
+    """An editor's change of a source; aliases one a line (commas separate them too)."""
+
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=SourceKind.choices)
+    side = forms.CharField(max_length=100, required=False)
+    aliases = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One a line, or separated by commas.",
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    wikidata_id = forms.CharField(
+        required=False,
+        max_length=20,
+        label="Wikidata id",
+        help_text="Optional: the Wikidata item, e.g. Q2019016.",
+    )
+
+    @classmethod
+    def for_source(cls, source: Source, data=None) -> "SourceEditForm":
+        initial = {
+            "name": source.name,
+            "kind": source.kind,
+            "side": source.side,
+            "aliases": "\n".join(a.alias for a in source.aliases.all()),
+            "description": source.description,
+            "wikidata_id": source.wikidata_id or "",
+        }
+        return cls(data, initial=initial)
+
+    def clean_wikidata_id(self) -> str | None:
+        value = self.cleaned_data["wikidata_id"].strip().upper()
+        if value and not re.fullmatch(QID, value):
+            raise forms.ValidationError("A Wikidata id is Q followed by digits, e.g. Q2019016.")
+        return value or None
+
+    def clean_aliases(self) -> list[str]:
+        text = self.cleaned_data["aliases"]
+        aliases = [" ".join(a.split()) for a in text.replace(",", "\n").splitlines()]
+        aliases = [a for a in aliases if a]
+        if too_long := [a for a in aliases if len(a) > 200]:
+            raise forms.ValidationError(f"An alias is at most 200 characters: {too_long[0][:40]}…")
+        return aliases
+
+
+class SourceMergeForm(forms.Form):
+    """The source to merge into, by its name or an alias (GET, to preview) or by id (POST)."""
+
+    into = forms.CharField(max_length=200, required=False, label="Merge into")
+    into_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+    def __init__(self, *args, source: Source, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source = source
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("into_id"):
+            into = Source.objects.filter(pk=cleaned["into_id"]).first()
+        elif cleaned.get("into"):
+            into = selectors.source_named(cleaned["into"])
+        else:
+            raise forms.ValidationError("Choose the source to merge into.")
+        if into is None:
+            raise forms.ValidationError("No source has that name or alias.")
+        cleaned["target"] = into
+        return cleaned
 
 
 def is_id(value) -> bool:

@@ -214,6 +214,11 @@ class Source(models.Model):
         max_length=100, blank=True, help_text="Side or country, e.g. Russia, Ukraine, Poland."
     )
     description = models.TextField(blank=True)
+    # The Wikidata item of the source (Q-id), for linking datasets; NULL when not known, so that
+    # the unique constraint does not treat unknown ids as equal.
+    wikidata_id = models.CharField(  # noqa: DJ001
+        "Wikidata id", max_length=20, null=True, blank=True, help_text="e.g. Q2019016"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_sources"
@@ -248,6 +253,12 @@ class Source(models.Model):
             models.CheckConstraint(
                 condition=~Q(merged_into=F("id")), name="source_not_merged_into_itself"
             ),
+            models.UniqueConstraint(fields=["wikidata_id"], name="source_wikidata_id_unique"),
+            models.CheckConstraint(
+                condition=Q(wikidata_id__isnull=True)
+                | Q(wikidata_id__regex=r"^Q[1-9][0-9]{0,18}$"),
+                name="source_wikidata_id_is_qid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -276,6 +287,57 @@ class SourceAlias(models.Model):
 
     def __str__(self) -> str:
         return self.alias
+
+
+class SourceMerge(models.Model):
+    """One merge of a source into another, with what it moved, so that it can be undone exactly.
+
+    `moved` holds the ids the merge re-pointed (see services.source_merge): the annotations,
+    claims, gold labels (with the positions of their snapshot's claims), suggestions, aliases
+    and earlier merged sources that named the merged source, the alias made of its name, and
+    the proposers the target gained. An undo moves back those still pointing at the target.
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="merges")
+    into = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="merges_in")
+    # The merged source's status before the merge (a merged source is stored as active).
+    source_status = models.CharField(max_length=16, choices=Source.Status.choices)
+    moved = models.JSONField(default=dict)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+        constraints = [
+            # A source is merged once at a time: its open merge is the one an undo reverses.
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(undone_at__isnull=True),
+                name="source_merge_one_open",
+            ),
+            models.CheckConstraint(condition=~Q(source=F("into")), name="source_merge_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.into}"
+
+    @property
+    def label_count(self) -> int:
+        return len(self.moved.get("claims", []))
 
 
 class VerificationStatus(models.Model):

@@ -24,7 +24,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Substr
+from django.db.models.functions import Cast, Coalesce, Lower, Substr
 from django.db.models.sql.constants import MULTI
 from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
@@ -42,6 +42,8 @@ from claims.models import (
     SendBackResponse,
     Sentence,
     Source,
+    SourceAlias,
+    SourceMerge,
     VerificationStatus,
 )
 from claims.roles import EDITOR, has_role
@@ -232,7 +234,7 @@ def with_suggestion(sentence: Sentence, *, user) -> Sentence:
     sentence.suggested_marked = mark_safe(highlight.suggested_html(sentence.text, marks))
     name = sentence.suggested_new_source_name
     sentence.suggested_new_source = (
-        resolve_source_name(name, user=user)
+        resolve_source_name(name, user=user, article_id=sentence.article_id)
         if name and sentence.suggested_source_id is None
         else None
     )
@@ -318,25 +320,46 @@ def statuses() -> list[VerificationStatus]:
     return list(VerificationStatus.objects.filter(is_active=True).order_by("order", "code"))
 
 
-def _usable_by(user) -> Q:
-    """Active sources, and the pending ones the user proposed (or proposed again)."""
+def _usable_by(user, article_id: int | None = None) -> Q:
+    """Active sources, the pending ones the user proposed (or proposed again) and, on an
+    article, the pending ones proposed by anyone assigned to it: a proposal is seen by the
+    others working the same article, so that nobody proposes it again under another spelling.
+    The caller has checked that the user works on `article_id`."""
     if user is None:
         return Q(status=Source.Status.ACTIVE)
-    return Q(status=Source.Status.ACTIVE) | Q(pk__in=user.co_proposed_sources.values("pk"))
+    usable = Q(status=Source.Status.ACTIVE) | Q(pk__in=user.co_proposed_sources.values("pk"))
+    if article_id is not None:
+        proposed_here = Source.proposers.through.objects.filter(
+            user__assignments__article_id=article_id
+        ).values("source_id")
+        usable |= Q(status=Source.Status.PENDING, pk__in=proposed_here)
+    return usable
 
 
-def source_search(*, query: str, user, limit: int = 8) -> list[Source]:
-    """Active sources (and the user's own proposals) whose name or an alias contains the query."""
+def source_search(
+    *, query: str, user, article_id: int | None = None, limit: int = 8
+) -> list[Source]:
+    """Active sources (and the pending ones the user may use, see `_usable_by`) whose name or
+    an alias contains the query."""
     query = " ".join(query.split())
-    usable = Source.objects.filter(merged_into=None).filter(_usable_by(user))
+    usable = Source.objects.filter(merged_into=None).filter(_usable_by(user, article_id))
     if query:
         usable = usable.filter(Q(name__icontains=query) | Q(aliases__alias__icontains=query))
     return list(usable.distinct().prefetch_related("aliases").order_by("name")[:limit])
 
 
-def resolve_source_name(name: str, *, user=None) -> Source | None:
-    """The source a typed name or alias means: active ones, and the user's own proposals."""
-    return _source_named(name, Source.objects.filter(_usable_by(user)))
+def working_on(*, user, article_id) -> int | None:
+    """The article id, if `article_id` (as sent) names an article assigned to the user."""
+    if not str(article_id).isdigit() or not 0 < int(article_id) < 2**63:
+        return None
+    assigned = Assignment.objects.filter(article_id=int(article_id), annotator=user).exists()
+    return int(article_id) if assigned else None
+
+
+def resolve_source_name(name: str, *, user=None, article_id: int | None = None) -> Source | None:
+    """The source a typed name or alias means: active ones, and the pending ones the user may
+    use (their own; on an article, those proposed by the others working on it)."""
+    return _source_named(name, Source.objects.filter(_usable_by(user, article_id)))
 
 
 def source_named(name: str) -> Source | None:
@@ -362,6 +385,126 @@ def _source_named(name: str, candidates: QuerySet[Source]) -> Source | None:
         seen.add(source.pk)  # a loop of merges (never made by source_merge) must not hang us
         source = source.merged_into
     return source
+
+
+# --- the sources page (editors) ------------------------------------------------------------
+
+
+def _count_of(queryset, field: str) -> Subquery:
+    """The number of distinct `field` values among the rows of `queryset` naming the source."""
+    return Coalesce(
+        Subquery(
+            queryset.filter(source=OuterRef("pk"))
+            .values("source")
+            .annotate(n=Count(field, distinct=True))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def _with_usage(sources: QuerySet[Source]) -> QuerySet[Source]:
+    """Annotate `label_count` (annotators' labels), `claim_count` (their claims), `gold_count`
+    (gold claims) and `article_count` (articles with an annotator's claim naming it)."""
+    claims = Claim.objects.filter(annotation__isnull=False)
+    return sources.annotate(
+        label_count=_count_of(claims, "annotation"),
+        claim_count=_count_of(claims, "pk"),
+        article_count=_count_of(claims, "annotation__sentence__article"),
+        gold_count=_count_of(Claim.objects.filter(gold__isnull=False), "pk"),
+    )
+
+
+def taxonomy_sources(*, query: str = "") -> QuerySet[Source]:
+    """The taxonomy as editors work it: sources not merged away, the pending proposals first
+    (oldest first: they have waited longest), then the rest by name; with their usage, aliases
+    and proposers. `query` matches a name or an alias, in any case."""
+    query = " ".join(query.split())
+    sources = Source.objects.filter(merged_into=None)
+    if query:
+        named = SourceAlias.objects.filter(source=OuterRef("pk"), alias__icontains=query)
+        sources = sources.filter(Q(name__icontains=query) | Exists(named))
+    pending_first = Case(When(status=Source.Status.PENDING, then=Value(0)), default=Value(1))
+    return (
+        _with_usage(sources)
+        .select_related("proposed_by")
+        .prefetch_related("aliases", "proposers")
+        .order_by(
+            pending_first,
+            Case(When(status=Source.Status.PENDING, then=F("created_at"))),
+            Lower("name"),
+            "pk",
+        )
+    )
+
+
+def taxonomy_source(*, source_id: int) -> Source:
+    """One source with its usage, aliases and proposers, or 404."""
+    return get_object_or_404(
+        _with_usage(Source.objects.all())
+        .select_related("proposed_by", "merged_into")
+        .prefetch_related("aliases", "proposers"),
+        pk=source_id,
+    )
+
+
+def source_articles(*, source: Source, limit: int = 20) -> list[Article]:
+    """The articles where annotators' claims name the source, most claims first."""
+    return list(
+        Article.objects.filter(sentences__annotations__claims__source=source)
+        .annotate(claim_count=Count("sentences__annotations__claims", distinct=True))
+        .only("id", "title")
+        .order_by("-claim_count", "pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What merging `source` into `into` would move, as the confirm page states it."""
+
+    source: Source
+    into: Source
+    labels: int
+    claims: int
+    gold_claims: int
+    suggestions: int
+    aliases_added: list[str]
+
+
+def source_merge_preview(*, source: Source, into: Source) -> MergePreview:
+    claims = Claim.objects.filter(source=source)
+    names = [source.name, *source.aliases.values_list("alias", flat=True)]
+    kept = SourceAlias.objects.filter(alias__iexact=source.name).exclude(source=source).exists()
+    return MergePreview(
+        source=source,
+        into=into,
+        labels=Annotation.objects.filter(claims__source=source).distinct().count(),
+        claims=claims.filter(annotation__isnull=False).count(),
+        gold_claims=claims.filter(gold__isnull=False).count(),
+        suggestions=Sentence.objects.filter(suggested_source=source).count(),
+        aliases_added=names[1:] if kept else names,
+    )
+
+
+def source_merges(*, source: Source) -> list[SourceMerge]:
+    """The merges of and into the source, newest first, with who merged and who undid."""
+    return list(
+        SourceMerge.objects.filter(Q(source=source) | Q(into=source)).select_related(
+            "source", "into", "merged_by", "undone_by"
+        )
+    )
+
+
+def source_history(*, source: Source, limit: int = 50) -> list:
+    """The history records of the source and of its aliases (also those since removed or
+    moved away), newest first: when, who, what (+ added, ~ changed, - removed)."""
+    records = list(source.history.select_related("history_user")[:limit])
+    records += SourceAlias.history.filter(source_id=source.pk).select_related("history_user")[
+        :limit
+    ]
+    records.sort(key=lambda r: (r.history_date, r.history_id), reverse=True)
+    return records[:limit]
 
 
 def articles_for_assignment() -> QuerySet[Article]:

@@ -34,6 +34,7 @@ from claims.models import (
     Sentence,
     Source,
     SourceAlias,
+    SourceMerge,
     VerificationStatus,
 )
 
@@ -1065,9 +1066,74 @@ def source_propose(*, name: str, kind: str, side: str, proposed_by: User) -> Sou
 
 
 def source_approve(*, source: Source) -> Source:
+    """A pending source becomes active: every annotator can choose it, suggestions can name it."""
     source.status = Source.Status.ACTIVE
     source.save(update_fields=["status", "updated_at"])
     return source
+
+
+def _clean_names(names: Iterable[str]) -> list[str]:
+    """Names as typed, spaces collapsed, blanks and case-insensitive repeats dropped."""
+    seen, cleaned = set(), []
+    for name in names:
+        name = " ".join(name.split())
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            cleaned.append(name)
+    return cleaned
+
+
+def source_edit(
+    *,
+    source: Source,
+    name: str,
+    kind: str,
+    side: str = "",
+    description: str = "",
+    wikidata_id: str | None = None,
+    aliases: Iterable[str] = (),
+) -> Source:
+    """An editor's change of a source: its fields, and its aliases become exactly `aliases`.
+
+    A name or alias may name one source only: one that is another source's name or alias is
+    refused, naming that source (merge the two instead). An alias equal to the source's own
+    name is dropped. The history of the source and of each alias records the change.
+    """
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError("Give the source a name.")
+    aliases = [a for a in _clean_names(aliases) if a.casefold() != name.casefold()]
+    with transaction.atomic():
+        source = Source.objects.select_for_update().get(pk=source.pk)
+        if source.merged_into_id is not None:
+            raise ValidationError(
+                f"{source.name!r} was merged into {source.merged_into.name!r}; edit that source."
+            )
+        for wanted in [name, *aliases]:
+            other = (
+                Source.objects.filter(Q(name__iexact=wanted) | Q(aliases__alias__iexact=wanted))
+                .exclude(pk=source.pk)
+                .first()
+            )
+            if other is not None:
+                raise ValidationError(
+                    f"{wanted!r} already names the source {other.name!r}; merge the two instead."
+                )
+        if wikidata_id and Source.objects.filter(wikidata_id=wikidata_id).exclude(pk=source.pk):
+            raise ValidationError(f"Another source has the Wikidata id {wikidata_id}.")
+        source.name, source.kind, source.side = name, kind, " ".join(side.split())
+        source.description, source.wikidata_id = description.strip(), wikidata_id or None
+        source.full_clean(validate_unique=False, validate_constraints=False)
+        source.save()
+        kept = {a.casefold() for a in aliases}
+        for alias in SourceAlias.objects.filter(source=source):
+            if alias.alias.casefold() not in kept:
+                alias.delete()  # the history keeps it
+        have = {a.casefold() for a in source.aliases.values_list("alias", flat=True)}
+        for alias in aliases:
+            if alias.casefold() not in have:
+                SourceAlias.objects.create(source=source, alias=alias)
+        return source
 
 
 def _sentences_locked(annotations) -> list[int]:
@@ -1094,65 +1160,190 @@ def source_merge_check(*, source: Source, into: Source) -> None:
     if into.merged_into_id is not None:
         raise ValidationError(f"{into.name!r} was itself merged; merge into {into.merged_into}.")
     if Source.objects.filter(pk=source.pk).exclude(merged_into=None).exists():
-        raise ValidationError(f"{source.name!r} is already merged; a merge cannot be undone.")
+        raise ValidationError(f"{source.name!r} is already merged; undo that merge first.")
 
 
-def source_merge(*, source: Source, into: Source) -> int:
-    """Merge `source` into `into`: labels re-pointed, the old name and aliases kept as aliases."""
+def _ids(queryset) -> list[int]:
+    return sorted(queryset.values_list("pk", flat=True))
+
+
+def _locked_pair(source: Source, into: Source) -> tuple[Source, Source]:
+    """Both sources locked in id order and read again as they are now: two opposite merges (or
+    a merge and an undo) at once would otherwise make a loop or move labels twice."""
+    fresh = {
+        s.pk: s
+        for s in Source.objects.select_for_update()
+        .filter(pk__in=[source.pk, into.pk])
+        .order_by("pk")
+    }
+    return fresh[source.pk], fresh[into.pk]
+
+
+def _golds_repoint(golds, moved: dict, *, old: int, new: int, reason: str) -> None:
+    """Point the gold labels' own source and the listed snapshot claims from `old` to `new`."""
+    for gold in golds:
+        if gold.source_id == old:
+            gold.source_id = new
+        positions = set(moved.get(str(gold.pk), []))
+        gold.claims_snapshot = [
+            {**c, "source_id": new} if i in positions else c
+            for i, c in enumerate(gold.claims_snapshot)
+        ]
+    # The gold labels' history records the change, like every other change of theirs.
+    bulk_update_with_history(
+        golds, GoldLabel, ["source", "claims_snapshot"], default_change_reason=reason
+    )
+
+
+def source_merge(*, source: Source, into: Source, merged_by: User | None = None) -> int:
+    """Merge `source` into `into`: labels re-pointed, the old name and aliases kept as aliases.
+
+    What moved is recorded (SourceMerge) so that `source_unmerge` can reverse exactly this
+    merge. Returns the number of annotators' claims re-pointed.
+    """
     source_merge_check(source=source, into=into)
     with transaction.atomic():
-        # Both sources locked (in id order) and checked again as they are now: two opposite
-        # merges at once would otherwise make a loop, and a concurrent one merge a merged source.
-        fresh = {
-            s.pk: s
-            for s in Source.objects.select_for_update()
-            .filter(pk__in=[source.pk, into.pk])
-            .order_by("pk")
-        }
-        source, into = fresh[source.pk], fresh[into.pk]
+        source, into = _locked_pair(source, into)
         source_merge_check(source=source, into=into)
+        reason = f"source {source.name!r} merged into {into.name!r}"
         naming = Q(source=source) | Q(claims__source=source)
         touched = _sentences_locked(Annotation.objects.filter(naming))
-        moved = Claim.objects.filter(annotation__isnull=False, source=source).count()
-        Annotation.objects.filter(source=source).update(source=into)
+        claims = Claim.objects.filter(source=source)
         golds = list(GoldLabel.objects.filter(naming).distinct())
-        Claim.objects.filter(source=source).update(source=into)
-        for gold in golds:
-            if gold.source_id == source.pk:
-                gold.source = into
-            gold.claims_snapshot = [
-                {**c, "source_id": into.pk if c.get("source_id") == source.pk else c["source_id"]}
-                for c in gold.claims_snapshot
-            ]
-        # The gold labels' history records the change, like every other change of theirs.
-        bulk_update_with_history(
-            golds,
-            GoldLabel,
-            ["source", "claims_snapshot"],
-            default_change_reason=f"source {source.name!r} merged into {into.name!r}",
-        )
-        for sentence_id in touched:  # merged sources can turn a disagreement unanimous
-            review_item_refresh(sentence_id=sentence_id)
+        moved = {
+            "annotations": _ids(Annotation.objects.filter(source=source)),
+            "claims": _ids(claims.filter(annotation__isnull=False)),
+            "gold_claims": _ids(claims.filter(gold__isnull=False)),
+            "gold_labels": _ids(GoldLabel.objects.filter(source=source)),
+            "gold_snapshots": {
+                str(g.pk): [
+                    i for i, c in enumerate(g.claims_snapshot) if c.get("source_id") == source.pk
+                ]
+                for g in golds
+            },
+            "suggested_sentences": _ids(Sentence.objects.filter(suggested_source=source)),
+            "suggested_annotations": _ids(Annotation.objects.filter(suggested_source=source)),
+            "merged_sources": _ids(Source.objects.filter(merged_into=source)),
+            "aliases": _ids(SourceAlias.objects.filter(source=source)),
+            "sentences": touched,
+            "alias_created": None,
+            "proposers_added": [],
+        }
+        Annotation.objects.filter(source=source).update(source=into)
+        claims.update(source=into)
+        _golds_repoint(golds, moved["gold_snapshots"], old=source.pk, new=into.pk, reason=reason)
         Sentence.objects.filter(suggested_source=source).update(suggested_source=into)
         Annotation.objects.filter(suggested_source=source).update(suggested_source=into)
         Source.objects.filter(merged_into=source).update(merged_into=into)
         aliases = list(SourceAlias.objects.filter(source=source))
         for alias in aliases:
             alias.source = into
-        bulk_update_with_history(
-            aliases,
-            SourceAlias,
-            ["source"],
-            default_change_reason=f"source {source.name!r} merged into {into.name!r}",
-        )
+        bulk_update_with_history(aliases, SourceAlias, ["source"], default_change_reason=reason)
         if not SourceAlias.objects.filter(alias__iexact=source.name).exists():
-            SourceAlias.objects.create(source=into, alias=source.name)
+            alias = SourceAlias(source=into, alias=source.name)
+            alias._change_reason = reason
+            alias.save()
+            moved["alias_created"] = alias.pk
         if into.status == Source.Status.PENDING:  # who could use the old proposal still can
-            into.proposers.add(*source.proposers.all())
+            had = set(into.proposers.values_list("pk", flat=True))
+            added = [pk for pk in source.proposers.values_list("pk", flat=True) if pk not in had]
+            into.proposers.add(*added)
+            moved["proposers_added"] = sorted(added)
+        previous_status = source.status
         source.merged_into = into
         source.status = Source.Status.ACTIVE
+        source._change_reason = reason
         source.save(update_fields=["merged_into", "status", "updated_at"])
-        return moved
+        SourceMerge.objects.create(
+            source=source,
+            into=into,
+            source_status=previous_status,
+            moved=moved,
+            merged_by=merged_by,
+        )
+        for sentence_id in touched:  # merged sources can turn a disagreement unanimous
+            review_item_refresh(sentence_id=sentence_id)
+        return len(moved["claims"])
+
+
+def source_unmerge(*, merge: SourceMerge, undone_by: User | None = None) -> int:
+    """Undo a merge: the merged source stands again, with its status, its aliases and exactly
+    the labels, suggestions and earlier merged sources that moved to the target then.
+
+    What was changed since keeps the change: a label re-pointed to another source meanwhile,
+    or a moved alias an editor removed, is left as it is. Refused when the target has been
+    merged since (undo that merge first). Returns the number of annotators' claims moved back.
+    """
+    with transaction.atomic():
+        merge = SourceMerge.objects.select_for_update().get(pk=merge.pk)
+        if merge.undone_at is not None:
+            raise ValidationError("This merge was undone already.")
+        source, into = _locked_pair(merge.source, merge.into)
+        if into.merged_into_id is not None:
+            raise ValidationError(
+                f"{into.name!r} was merged into {into.merged_into.name!r} since; "
+                "undo that merge first."
+            )
+        if source.merged_into_id != into.pk:
+            raise ValidationError(f"{source.name!r} is no longer merged into {into.name!r}.")
+        moved = merge.moved
+        reason = f"merge of {source.name!r} into {into.name!r} undone"
+        annotations = Annotation.objects.filter(pk__in=moved["annotations"], source=into)
+        claims = Claim.objects.filter(pk__in=moved["claims"], source=into)
+        touched = _sentences_locked(
+            Annotation.objects.filter(
+                Q(pk__in=moved["annotations"]) | Q(claims__pk__in=moved["claims"])
+            )
+        )
+        back = claims.count()
+        claims.update(source=source)
+        # A label's own source mirrors its first claim: it moves back with that claim. A label
+        # saved again since has new claims, so it keeps what it says now.
+        annotations.filter(claims__position=0, claims__source=source).update(source=source)
+        gold_claims = Claim.objects.filter(pk__in=moved["gold_claims"], source=into)
+        positions: dict[int, set[int]] = {}
+        for gold_id, position in gold_claims.values_list("gold_id", "position"):
+            positions.setdefault(gold_id, set()).add(position)
+        gold_claims.update(source=source)
+        golds = list(GoldLabel.objects.filter(pk__in=positions))
+        for gold in golds:
+            if 0 in positions[gold.pk] and gold.source_id == into.pk:
+                gold.source_id = source.pk
+            gold.claims_snapshot = [
+                {**c, "source_id": source.pk} if i in positions[gold.pk] else c
+                for i, c in enumerate(gold.claims_snapshot)
+            ]
+        bulk_update_with_history(
+            golds, GoldLabel, ["source", "claims_snapshot"], default_change_reason=reason
+        )
+        Sentence.objects.filter(pk__in=moved["suggested_sentences"], suggested_source=into).update(
+            suggested_source=source
+        )
+        Annotation.objects.filter(
+            pk__in=moved["suggested_annotations"], suggested_source=into
+        ).update(suggested_source=source)
+        Source.objects.filter(pk__in=moved["merged_sources"], merged_into=into).update(
+            merged_into=source
+        )
+        if moved["alias_created"] is not None:
+            created = SourceAlias.objects.filter(pk=moved["alias_created"], source=into).first()
+            if created is not None:
+                created._change_reason = reason
+                created.delete()
+        aliases = list(SourceAlias.objects.filter(pk__in=moved["aliases"], source=into))
+        for alias in aliases:
+            alias.source = source
+        bulk_update_with_history(aliases, SourceAlias, ["source"], default_change_reason=reason)
+        into.proposers.remove(*moved["proposers_added"])
+        source.merged_into = None
+        source.status = merge.source_status
+        source._change_reason = reason
+        source.save(update_fields=["merged_into", "status", "updated_at"])
+        merge.undone_at, merge.undone_by = timezone.now(), undone_by
+        merge.save(update_fields=["undone_at", "undone_by"])
+        for sentence_id in touched:
+            review_item_refresh(sentence_id=sentence_id)
+        return back
 
 
 # --- review --------------------------------------------------------------------------------

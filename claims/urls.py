@@ -1,6 +1,14 @@
 from django.urls import path, register_converter
 
-from claims import views, views_export, views_import, views_jobs, views_review, views_tokens
+from claims import (
+    views,
+    views_export,
+    views_import,
+    views_jobs,
+    views_review,
+    views_sources,
+    views_tokens,
+)
 
 
 class IdConverter:
@@ -58,6 +66,14 @@ urlpatterns += [
         name="review_send_back",
     ),
     path("quality/", views_review.quality_dashboard, name="quality"),
+]
+
+urlpatterns += [
+    path("sources/", views_sources.source_list, name="source_list"),
+    path("sources/<id:source_id>/", views_sources.source_detail, name="source_detail"),
+    path("sources/<id:source_id>/approve/", views_sources.source_approve, name="source_approve"),
+    path("sources/<id:source_id>/merge/", views_sources.source_merge, name="source_merge"),
+    path("sources/<id:source_id>/unmerge/", views_sources.source_unmerge, name="source_unmerge"),
 ]
 
 urlpatterns += [

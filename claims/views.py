@@ -138,7 +138,9 @@ def source_search(request):
     query = request.GET.get("source") or next(
         (v for k, v in request.GET.items() if SOURCE_PARAM.fullmatch(k)), ""
     )
-    results = selectors.source_search(query=query, user=request.user)
+    # ?article=<id> from the annotate page: the proposals of the others working on it too.
+    article_id = selectors.working_on(user=request.user, article_id=request.GET.get("article"))
+    results = selectors.source_search(query=query, user=request.user, article_id=article_id)
     return render(request, f"{TEMPLATE}#source-results", {"source_results": results})
 
 
@@ -254,6 +256,7 @@ def _label_form(request, article, sentence, *, data=None) -> LabelForm:
         statuses=_statuses(request),
         body=article.body,
         sentence=(sentence.start, sentence.end),
+        article_id=article.pk,
     )
 
 

@@ -77,6 +77,13 @@ EXPECTED = {
     "claims:source_propose": (ALL_405, row(302, 302, 404, 404, 404, 404)),
     "claims:source_search": (row(302, 200, 200, 200, 200, 200), ALL_405),
     "claims:assign": (EDITORS, EDITORS),
+    # The world's source is active and not merged: approving it changes nothing, undoing its
+    # merge finds none; an empty edit or merge form is refused.
+    "claims:source_list": (EDITORS, ALL_405),
+    "claims:source_detail": (EDITORS, row(302, 403, 403, 422, 403, 422)),
+    "claims:source_approve": (ALL_405, row(302, 403, 403, 302, 403, 302)),
+    "claims:source_merge": (EDITORS, row(302, 403, 403, 422, 403, 422)),
+    "claims:source_unmerge": (ALL_405, row(302, 403, 403, 404, 403, 404)),
     "claims:import_articles": (EDITORS, row(302, 403, 403, 422, 403, 422)),
     "claims:review_queue": (EDITORS, ALL_405),
     "claims:review_bulk_accept": (EDITORS, row(302, 403, 403, 302, 403, 302)),
@@ -171,6 +178,7 @@ def url_for(name: str, world: dict) -> str:
         {"sentence_id": world["sentence_id"]},
         {"job_id": world["job_id"]},
         {"token_id": world["token_id"]},
+        {"source_id": world["source_id"]},
         {"pk": world[API_PK[resource]]} if resource in API_PK else {},
     ):
         try:

@@ -504,15 +504,32 @@ def test_another_annotators_label_never_appears(client, labelled_by_a, article, 
     assert Annotation.objects.count() == 2
 
 
-def test_the_pending_source_of_another_annotator_cannot_be_used(
+def test_a_pending_source_proposed_on_the_article_can_be_used_by_the_others_on_it(
     client, labelled_by_a, article, sentences
 ):
+    """Issue 15: a proposal is visible to the others working the same article (so nobody
+    proposes it again under another spelling); their labels stay blind all the same."""
     response = client.post(
         save_url(article, sentences[2]), post(sentences[2], source=SECRET_SOURCE), headers=HX
     )
 
+    assert response.status_code == 200
+    assert Annotation.objects.get(sentence=sentences[2]).source.name == SECRET_SOURCE
+
+
+def test_a_pending_source_cannot_be_used_on_an_article_its_proposers_do_not_work_on(
+    client, labelled_by_a, annotator2
+):
+    elsewhere = make_article(3)
+    assign(elsewhere, annotator2)
+    sentence = annotatable(elsewhere)[0]
+
+    response = client.post(
+        save_url(elsewhere, sentence), post(sentence, source=SECRET_SOURCE), headers=HX
+    )
+
     assert response.status_code == 422
-    assert Annotation.objects.count() == 1
+    assert not Annotation.objects.filter(sentence=sentence).exists()
 
 
 def test_progress_on_the_page_ignores_other_annotators(client, annotator2, labelled_by_a, article):
@@ -549,6 +566,31 @@ def test_source_search_shows_pending_sources_to_their_proposer_only(
 
     assert "Zebra Brigade" in mine and '<span class="badge">pending</span>' in mine
     assert "Zebra Brigade" not in theirs
+
+
+def test_source_search_on_an_article_shows_the_proposals_of_the_others_on_it(
+    client, annotator, annotator2, mod_source
+):
+    services.source_propose(name="Zebra Brigade", kind="military", side="", proposed_by=annotator)
+    shared, theirs_only = make_article(2), make_article(2)
+    assign(shared, annotator, annotator2)
+    assign(theirs_only, annotator)
+    client.force_login(annotator2)
+
+    def search(article) -> str:
+        return html_of(
+            client.get(reverse("claims:source_search"), {"source": "zebra", "article": article})
+        )
+
+    assert "Zebra Brigade" in search(shared.pk) and "pending" in search(shared.pk)
+    assert "Zebra Brigade" not in search(theirs_only.pk)  # not annotator2's article
+    assert "Zebra Brigade" not in search("not-an-id")
+
+
+def test_the_annotate_page_searches_sources_on_its_article(ann_client, article):
+    html = html_of(ann_client.get(annotate_url(article)))
+
+    assert f"{reverse('claims:source_search')}?article={article.pk}" in html
 
 
 def test_propose_htmx_returns_the_editor_with_a_notice(ann_client, annotator, article, sentences):
