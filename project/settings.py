@@ -125,11 +125,20 @@ WSGI_APPLICATION = "project.wsgi.application"
 # SQLite inside the project is the embedded default; DATABASE_URL=postgres://… selects PostgreSQL.
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
-        conn_health_checks=True,
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_health_checks=True
     )
 }
+# PostgreSQL keeps each thread's connection open between requests (and a job worker's between
+# polls): a new connection per request (authentication, a backend process forked for it) made
+# every save slower and cost the server far more CPU than the save itself. The health check
+# (a trivial query when a request first uses a kept connection) replaces a connection the
+# database dropped or restarted. SQLite only opens a file: it keeps closing connections (0).
+POSTGRESQL_ENGINES = {"django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis"}
+DATABASES["default"]["CONN_MAX_AGE"] = int(
+    os.environ.get(
+        "CONN_MAX_AGE", "60" if DATABASES["default"]["ENGINE"] in POSTGRESQL_ENGINES else "0"
+    )
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several annotators save at once. A deferred transaction reads, then asks to write, and
     # SQLite refuses to upgrade its lock ("database is locked" at once, no waiting): so take
