@@ -161,9 +161,10 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
         queryset=Annotation.objects.filter(annotator=user).prefetch_related(_claims()),
         to_attr="my_annotations",
     )
+    # The current sentence's suggested claim shows its suggested status: joined, not read later.
     sentences = list(
         article.sentences.order_by("position")
-        .select_related("suggested_source")
+        .select_related("suggested_source", "suggested_status")
         .prefetch_related(mine)
     )
     send_backs = open_send_backs(user=user, article=article)
