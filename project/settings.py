@@ -63,7 +63,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "whitenoise.runserver_nostatic",
+    # Before django.contrib.staticfiles: its `runserver` (no keep-alive delay, static files
+    # left to WhiteNoise) replaces the stock one.
+    "project.devserver",
     "django.contrib.staticfiles",
     "django_htmx",
     "import_export",
