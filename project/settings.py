@@ -131,10 +131,10 @@ DATABASES = {
     )
 }
 # PostgreSQL keeps each thread's connection open between requests (and a job worker's between
-# polls): a new connection per request (authentication, a backend process forked for it) made
-# every save slower and cost the server far more CPU than the save itself. The health check
-# (a trivial query when a request first uses a kept connection) replaces a connection the
-# database dropped or restarted. SQLite only opens a file: it keeps closing connections (0).
+# polls): a new connection per request (authentication, a backend process forked for it) cost
+# about 16 ms, more than most pages' queries (bench/connections.py, docs/benchmarks.md). The
+# health check (a trivial query when a request first uses a kept connection) replaces one the
+# database dropped or restarted. SQLite opens a file in about a millisecond: it keeps 0.
 POSTGRESQL_ENGINES = {"django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis"}
 DATABASES["default"]["CONN_MAX_AGE"] = int(
     os.environ.get(
