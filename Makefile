@@ -29,6 +29,7 @@ run: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py requeue_jobs --all-running
 	@# Demo exports need a secret pseudonym key (never the public development key): one per run.
 	@# The job worker runs beside the web server and stops with it (Ctrl-C stops both).
+	@# runserver is claimdesk's (project/devserver): no 40 ms wait on kept-alive connections.
 	export DEBUG=1 CLAIMDESK_PSEUDONYM_KEY=$${CLAIMDESK_PSEUDONYM_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}; \
 	  trap 'kill 0' EXIT; \
 	  $(PY) manage.py db_worker --interval 0.5 & \

@@ -82,9 +82,13 @@ def article_paragraphs(*, article: Article) -> list[Paragraph]:
 
 
 def _done_count(user, article_ref):
+    # From the article's sentences, each looked up in the (sentence, annotator) index of the
+    # labels. Filtered on the annotator, the database read all of the user's labels for every
+    # assignment (SQLite always did): work growing with labels times assignments.
+    labelled = Annotation.objects.filter(sentence=OuterRef("pk"), annotator=user)
     return Subquery(
-        Annotation.objects.filter(annotator=user, sentence__article=article_ref)
-        .values("annotator")
+        Sentence.objects.filter(Exists(labelled), article=article_ref)
+        .values("article")
         .annotate(n=Count("id"))
         .values("n")[:1],
         output_field=IntegerField(),
@@ -165,9 +169,10 @@ def workspace_sentences(*, user, article: Article) -> list[Sentence]:
         queryset=Annotation.objects.filter(annotator=user).prefetch_related(_claims()),
         to_attr="my_annotations",
     )
+    # The current sentence's suggested claim shows its suggested status: joined, not read later.
     sentences = list(
         article.sentences.order_by("position")
-        .select_related("suggested_source")
+        .select_related("suggested_source", "suggested_status")
         .prefetch_related(mine)
     )
     send_backs = open_send_backs(user=user, article=article)

@@ -63,7 +63,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "whitenoise.runserver_nostatic",
+    # Before django.contrib.staticfiles: its `runserver` (no keep-alive delay, static files
+    # left to WhiteNoise) replaces the stock one.
+    "project.devserver",
     "django.contrib.staticfiles",
     "django_htmx",
     "import_export",
@@ -125,11 +127,20 @@ WSGI_APPLICATION = "project.wsgi.application"
 # SQLite inside the project is the embedded default; DATABASE_URL=postgres://… selects PostgreSQL.
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
-        conn_health_checks=True,
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_health_checks=True
     )
 }
+# PostgreSQL keeps each thread's connection open between requests (and a job worker's between
+# polls): a new connection per request (authentication, a backend process forked for it) cost
+# about 16 ms, more than most pages' queries (bench/connections.py, docs/benchmarks.md). The
+# health check (a trivial query when a request first uses a kept connection) replaces one the
+# database dropped or restarted. SQLite opens a file in about a millisecond: it keeps 0.
+POSTGRESQL_ENGINES = {"django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis"}
+DATABASES["default"]["CONN_MAX_AGE"] = int(
+    os.environ.get(
+        "CONN_MAX_AGE", "60" if DATABASES["default"]["ENGINE"] in POSTGRESQL_ENGINES else "0"
+    )
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several annotators save at once. A deferred transaction reads, then asks to write, and
     # SQLite refuses to upgrade its lock ("database is locked" at once, no waiting): so take

@@ -18,10 +18,12 @@ Timings are measured by bench/pages.py, never here.
 """
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from claims import selectors, services
-from claims.models import ReviewItem
+from claims.models import Annotation, ReviewItem
 from tests.factories_review import make_item
 from tests.factories_workspace import (
     annotatable,
@@ -75,6 +77,74 @@ def test_my_queue_queries_do_not_grow_with_the_assignments(
 
     assert response.status_code == 200
     assert response.content.decode().count("/annotate/") >= articles
+
+
+def _queue_world(annotator, other, *, assignments: int, sentences: int = 20) -> None:
+    """Assigned articles whose every sentence the annotator labelled (not a claim), the other
+    annotator one sentence in each: the labels grow with the assignments."""
+    labels = []
+    for _ in range(assignments):
+        article = make_article(sentences)
+        assign(article, annotator, other)
+        labels += [
+            Annotation(sentence=s, annotator=annotator, is_claim=False)
+            for s in annotatable(article)
+        ]
+        labels.append(
+            Annotation(sentence=annotatable(article)[0], annotator=other, is_claim=False)
+        )
+    Annotation.objects.bulk_create(labels)
+
+
+def _queue_queries(client, user) -> int:
+    client.force_login(user)
+    client.get(reverse("claims:home"))  # warm-up
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("claims:home"))
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_my_queue_costs_as_many_queries_for_one_assignment_as_for_five(client, db):
+    small, large = make_annotators("s1", "s2"), make_annotators("l1", "l2")
+    _queue_world(*small, assignments=1)
+    _queue_world(*large, assignments=5)
+
+    assert _queue_queries(client, small[0]) == _queue_queries(client, large[0]) == MY_QUEUE_QUERIES
+
+
+def _sqlite_steps(fn) -> int:
+    """SQLite virtual machine instructions (in hundreds) that fn makes the database run: the
+    work of its queries, exact and the same on every machine."""
+    steps = 0
+
+    def tick():
+        nonlocal steps
+        steps += 1
+        return 0
+
+    connection.ensure_connection()
+    connection.connection.set_progress_handler(tick, 100)
+    try:
+        fn()
+    finally:
+        connection.connection.set_progress_handler(None, 100)
+    return steps
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="counts SQLite's instructions")
+def test_my_queue_work_grows_with_the_assignments_not_with_their_square(db):
+    """Each assignment's progress is read from its own article's sentences. Counted through the
+    annotator's labels, each assignment read all of them: 4 times the assignments, 16 times the
+    work."""
+    small, large = make_annotators("s1", "s2"), make_annotators("l1", "l2")
+    _queue_world(*small, assignments=5)
+    _queue_world(*large, assignments=20)
+
+    work_small = _sqlite_steps(lambda: selectors.annotator_queue(user=small[0]))
+    work_large = _sqlite_steps(lambda: selectors.annotator_queue(user=large[0]))
+
+    assert work_large < 6 * work_small, (work_small, work_large)
 
 
 # --- the article list (home for editors and researchers) -----------------------------------

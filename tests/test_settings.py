@@ -14,7 +14,9 @@ STRONG_KEY = "strong-Test-Key-" + "0123456789abcdefghijklmnopqrstuvwxyz"
 
 def run_settings(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
     clean = {
-        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "CONN_MAX_AGE"}
     }
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
@@ -122,3 +124,31 @@ def test_the_test_settings_key_is_strong_enough_for_production():
     code = "from django.conf import settings as s; print(s.DEBUG)"
     result = run_settings({"DJANGO_SETTINGS_MODULE": "project.settings_test"}, code)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# --- database connections ------------------------------------------------------------------
+
+CONNECTION = (
+    "from django.conf import settings as s; d = s.DATABASES['default']; "
+    "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+)
+PG_URL = "postgres://u@127.0.0.1:5432/claimdesk"
+
+
+def test_postgresql_keeps_connections_with_health_checks_by_default():
+    result = run_settings({"SECRET_KEY": STRONG_KEY, "DATABASE_URL": PG_URL}, CONNECTION)
+    assert result.stdout.split() == ["60", "True"], result.stderr
+
+
+def test_sqlite_closes_its_connections_by_default():
+    result = run_settings({"DEBUG": "1"}, CONNECTION)
+    assert result.stdout.split() == ["0", "True"], result.stderr
+
+
+@pytest.mark.parametrize("url", [PG_URL, "sqlite:////tmp/claimdesk-settings-test.sqlite3"])
+def test_conn_max_age_from_the_environment_wins(url):
+    env = {"SECRET_KEY": STRONG_KEY, "DATABASE_URL": url, "CONN_MAX_AGE": "0"}
+    if url.startswith("sqlite"):
+        env["CONN_MAX_AGE"] = "300"
+    result = run_settings(env, CONNECTION)
+    assert result.stdout.split() == [env["CONN_MAX_AGE"], "True"], result.stderr

@@ -17,6 +17,7 @@ from tests.factories_workspace import (
     make_annotators,
     make_article,
     no_claim_label,
+    numbered_body,
     save,
 )
 
@@ -695,7 +696,8 @@ def test_assign_needs_login(client, db):
 # Includes the open send-backs shown to the annotator and, for the navigation, the
 # export permission (user and group permissions, read once per request); and, as the current
 # sentence's suggestion names a new source ("… was said by Kyiv"), its lookup among the
-# sources the annotator can use (issue 13).
+# sources the annotator can use (issue 13). The suggested status of the current sentence comes
+# with the sentences (it was read by a query of its own, 13: issue 16).
 ANNOTATE_PAGE_QUERIES = 12
 
 
@@ -716,6 +718,28 @@ def test_annotate_page_queries_do_not_grow_with_the_article(
 
     assert response.status_code == 200
     assert html_of(response).count('class="chip"') == 3
+
+
+def test_annotate_page_reads_the_suggested_status_with_the_sentences(
+    client, annotator, mod_source, django_assert_max_num_queries
+):
+    """An article that says its claims could not be verified suggests "unverified" for them:
+    the current sentence's suggested status comes with the sentences, not in a query of its
+    own (the world of the test above, the budget above)."""
+    article = make_article(body=numbered_body(10) + " Kyiv could not independently verify it.")
+    assign(article, annotator)
+    for sentence in annotatable(article)[:3]:
+        save(sentence, annotator, claim_label(source=mod_source))
+    save(annotatable(article)[3], annotator, no_claim_label())
+    assert annotatable(article)[4].suggested_status.code == "unverified"
+    client.force_login(annotator)
+    client.get(annotate_url(article))  # warm-up
+
+    with django_assert_max_num_queries(ANNOTATE_PAGE_QUERIES):
+        response = client.get(annotate_url(article))
+
+    assert response.status_code == 200
+    assert re.search(r'value="unverified"[^>]*checked', html_of(response))
 
 
 # --- escaping ------------------------------------------------------------------------------

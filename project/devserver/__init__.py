@@ -1,0 +1,1 @@
+"""Development only: claimdesk's `runserver`, listed before staticfiles to replace its own."""
